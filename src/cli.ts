@@ -1,0 +1,106 @@
+// The command line: the only place that reads argv, handles signals and sets the exit code.
+import { readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { Command, CommanderError } from 'commander';
+import { exitCodeFor, formatError, toShareFileError } from './errors.ts';
+import { FIREWALL_MODES, parseOptions, type RawOptions } from './options.ts';
+import { Reporter, type StopReason } from './report.ts';
+import { run } from './run.ts';
+
+export interface CliEnvironment {
+  argv: string[];
+  stdout: Writable;
+  stderr: Writable;
+  cwd: string;
+  stopSignal: AbortSignal;
+}
+
+export function readVersion(): string {
+  // Both src/cli.ts and the built dist/ file sit one folder below package.json.
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+function buildProgram(version: string, env: CliEnvironment): Command {
+  return new Command('share-file')
+    .description('Share one file with BitTorrent: builds the .torrent, runs its own tracker, opens the firewall, seeds, and cleans up on exit.')
+    .argument('<file>', 'the file to share')
+    .argument('[port]', 'tracker port, as --port')
+    .argument('[hostname]', 'host name for the announce URL, as --hostname')
+    .argument('[ip]', 'address handed to peers, as --ip')
+    .option('-p, --port <port>', 'tracker port (default: a free port in 50000-64999)')
+    .option('--peer-port <port>', 'fixed port the seeder listens on (default: tracker port + 1)')
+    .option('-H, --hostname <name>', 'host name written into the announce URL (default: this machine\'s host name)')
+    .option('--ip <address>', 'address the tracker hands to peers for this seeder (default: the host name\'s address)')
+    .option('-o, --torrent <path>', 'where the .torrent is written (default: ./<file name>-<port>.torrent)')
+    .option('--firewall <mode>', `open the ports in the firewall: ${FIREWALL_MODES.join(', ')}`, 'auto')
+    .option('--json', 'newline-delimited JSON events on stdout')
+    .version(version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show this help')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => env.stdout.write(text),
+      writeErr: (text) => env.stderr.write(text),
+      outputError: (text, write) => write(`${text.trimEnd()}; run \`share-file --help\` for usage\n`),
+    });
+}
+
+/** Runs share-file with an injected environment; resolves with the exit code. */
+export async function main(env: CliEnvironment): Promise<number> {
+  const version = readVersion();
+  const program = buildProgram(version, env);
+  let raw: RawOptions;
+  try {
+    program.parse(env.argv, { from: 'user' });
+    const [file = '', positionalPort, positionalHostname, positionalIp] = program.args;
+    raw = { ...program.opts<Omit<RawOptions, 'file'>>(), file, positionalPort, positionalHostname, positionalIp };
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+
+  let json = raw.json ?? false;
+  const reporter = (): Reporter => new Reporter({ stdout: env.stdout, stderr: env.stderr, json });
+  try {
+    const options = parseOptions(raw, env.cwd);
+    json = options.json;
+    await run(options, { reporter: reporter(), cwd: env.cwd, version, stopSignal: env.stopSignal });
+    return 0;
+  } catch (caught) {
+    const error = toShareFileError(caught);
+    if (json) env.stdout.write(`${JSON.stringify({ event: 'error', code: error.code, message: error.message })}\n`);
+    env.stderr.write(`${formatError(error)}\n`);
+    if (error.code === 'INTERNAL' && error.cause instanceof Error && error.cause.stack) env.stderr.write(`${error.cause.stack}\n`);
+    return exitCodeFor(error);
+  }
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** The process entry point: wires signals and standard streams to main() and sets the exit code. */
+export async function cli(): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = (signal: StopReason): void => {
+    if (controller.signal.aborted) {
+      // A second signal: the user does not want to wait for the clean-up.
+      process.stderr.write('share-file: forced exit; some clean-up may not have run\n');
+      process.exit(130);
+    }
+    if (signal === 'SIGINT' && process.stderr.isTTY) process.stderr.write('\nshare-file: stopping (press Ctrl-C again to force)\n');
+    controller.abort(signal);
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  // A closed pipe (`share-file f | head -1`) must not crash us before the clean-up runs.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
+
+  process.exitCode = await main({
+    argv: process.argv.slice(2),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    cwd: process.cwd(),
+    stopSignal: controller.signal,
+  });
+  for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+}

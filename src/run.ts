@@ -1,0 +1,188 @@
+// The orchestration, top to bottom: hash, write the .torrent, track, seed, report, wait, undo.
+import { randomBytes } from 'node:crypto';
+import { hostname as osHostname } from 'node:os';
+import path from 'node:path';
+import { chooseVisibleAddress } from './address.ts';
+import { CleanupStack } from './cleanup.ts';
+import { ShareFileError } from './errors.ts';
+import { hashPieces } from './hash.ts';
+import type { ShareOptions } from './options.ts';
+import { choosePorts } from './ports.ts';
+import type { Reporter, StopReason } from './report.ts';
+import { formatAddress, startSeeder } from './seeder.ts';
+import { inspectSource } from './source.ts';
+import { buildMetadata, claimTorrentPath, encodeTorrentFile, magnetLink, pieceLengthFor, removeTorrentFile, writeTorrentFile } from './torrent.ts';
+import { startTracker } from './tracker.ts';
+
+export interface RunEnvironment {
+  reporter: Reporter;
+  cwd: string;
+  version: string;
+  /** Aborted with a StopReason when the user or the system asks share-file to stop. */
+  stopSignal: AbortSignal;
+}
+
+const HASHING_EVENTS_PER_SECOND = 4;
+
+/** Shares the file until asked to stop; resolves with why it stopped, after everything is undone. */
+export async function run(options: ShareOptions, env: RunEnvironment): Promise<StopReason> {
+  const cleanup = new CleanupStack();
+  let outcome: { reason: StopReason } | { error: unknown };
+  try {
+    outcome = { reason: await share(options, env, cleanup) };
+  } catch (error) {
+    outcome = error instanceof StopRequested ? { reason: env.stopSignal.reason as StopReason } : { error };
+  }
+  // Undo everything before saying we stopped: a script that sees `stopped` may reuse the ports.
+  const failures = await cleanup.disposeAsync();
+  for (const failure of failures) {
+    const reason = failure.error instanceof Error ? failure.error.message : String(failure.error);
+    env.reporter.emit({ event: 'warning', message: `could not undo ${failure.name}: ${reason}${failure.manualFix ? `; run by hand: ${failure.manualFix}` : ''}` });
+  }
+  if ('error' in outcome) throw outcome.error;
+  env.reporter.emit({ event: 'stopped', reason: outcome.reason });
+  return outcome.reason;
+}
+
+async function share(options: ShareOptions, env: RunEnvironment, cleanup: CleanupStack): Promise<StopReason> {
+  const { reporter, stopSignal } = env;
+
+  // 1. Check everything that can be checked before the long work: the file, the ports, the address.
+  const source = await inspectSource(options.file);
+  const { trackerPort, peerPort } = await choosePorts(options.trackerPort, options.peerPort);
+  const hostname = options.hostname ?? osHostname();
+  let ip = options.ip;
+  if (ip === undefined) {
+    const visible = await chooseVisibleAddress(hostname);
+    if (visible.notice) reporter.emit({ event: 'warning', message: visible.notice });
+    ip = visible.ip;
+  }
+
+  // 2. Claim the .torrent path now (never overwriting anything), so a bad path fails before hashing.
+  const torrentPath = options.torrentPath ?? path.join(env.cwd, `${source.name}-${trackerPort}.torrent`);
+  await claimTorrentPath(torrentPath);
+  cleanup.defer(`the .torrent file ${torrentPath}`, () => removeTorrentFile(torrentPath));
+  throwIfStopped(stopSignal);
+
+  // 3. Hash the file once, on every core.
+  const pieceLength = pieceLengthFor(source.length);
+  const pieces = await hashPieces({
+    file: source.path,
+    fileLength: source.length,
+    pieceLength,
+    signal: stopSignal,
+    onProgress: throttle(HASHING_EVENTS_PER_SECOND, (hashedBytes) => {
+      reporter.emit({ event: 'hashing', file: source.name, hashedBytes, totalBytes: source.length, cached: false });
+    }),
+  }).catch((error: unknown) => {
+    if (stopSignal.aborted) throw new StopRequested();
+    throw new ShareFileError('FILE_UNREADABLE', `reading \`${source.path}\` failed: ${(error as Error).message}`, { cause: error, hint: 'check the file and the disk it is on' });
+  });
+  reporter.emit({ event: 'hashing', file: source.name, hashedBytes: source.length, totalBytes: source.length, cached: false });
+  const metadata = buildMetadata(source.name, source.length, pieceLength, pieces);
+
+  // 4. Write the .torrent: its only tracker is ours.
+  const announceUrl = `http://${urlHost(hostname)}:${trackerPort}/announce`;
+  const torrentFile = encodeTorrentFile(metadata, [announceUrl], `share-file ${env.version}`);
+  await writeTorrentFile(torrentPath, torrentFile);
+  throwIfStopped(stopSignal);
+
+  // 5. Start the tracker: our info hash only, our seeder handed out at the visible address.
+  const peerId = makePeerId(env.version);
+  const tracker = await startTracker({
+    port: trackerPort,
+    infoHash: metadata.infoHash,
+    torrentFile,
+    torrentFileName: `${source.name}.torrent`,
+    seeder: { peerId, ip, port: peerPort },
+  });
+  cleanup.defer('the tracker', () => tracker.close());
+  throwIfStopped(stopSignal);
+
+  // 6. Seed on the fixed peer port. The seeder announces over loopback, which always reaches the
+  //    tracker, even where the host name does not resolve to this machine from here.
+  const seederTorrent = encodeTorrentFile(metadata, [`http://127.0.0.1:${trackerPort}/announce`], `share-file ${env.version}`);
+  const seeder = await startSeeder({ peerId, port: peerPort, file: source.path, length: source.length, pieceCount: pieces.length / 20, torrentFile: seederTorrent });
+  cleanup.defer('the seeder', () => seeder.close());
+  throwIfStopped(stopSignal);
+
+  // 7. Tell the person what to hand the recipient.
+  const torrentUrl = `http://${urlHost(hostname)}:${trackerPort}${tracker.torrentPath}`;
+  reporter.emit({
+    event: 'ready',
+    infoHash: metadata.infoHash,
+    name: source.name,
+    length: source.length,
+    torrent: torrentPath,
+    torrentUrl,
+    magnet: magnetLink({ infoHash: metadata.infoHash, name: source.name, announce: [announceUrl], peer: formatAddress(ip, peerPort) }),
+    announce: [announceUrl],
+    trackerPort,
+    peerPort,
+    ip,
+  });
+
+  // 8. Follow the peers until told to stop.
+  const completedPeers = new Set<string>();
+  const onCompleted = (peerId: string, peer: string): void => {
+    if (completedPeers.has(peerId)) return;
+    completedPeers.add(peerId);
+    reporter.emit({ event: 'completed', peer, peerId, completedPeers: completedPeers.size });
+  };
+  seeder.events.on('peer-connected', (peer) => reporter.emit({ event: 'peer-connected', peer: peer.address, peerId: peer.peerId }));
+  seeder.events.on('peer-disconnected', (peer) => reporter.emit({ event: 'peer-disconnected', peer: peer.address, peerId: peer.peerId }));
+  seeder.events.on('peer-completed', (peer) => onCompleted(peer.peerId, peer.address));
+  tracker.events.on('announce', (announced) => {
+    // A recipient that finished while talking to other recipients tells the tracker, not us.
+    if (announced.peerId !== peerId && announced.event === 'completed') onCompleted(announced.peerId, formatAddress(announced.ip, announced.port));
+  });
+
+  return await waitForStop(stopSignal, seeder.events);
+}
+
+/** Resolves when a stop is requested; rejects when the seeder fails for good. */
+function waitForStop(stopSignal: AbortSignal, seederEvents: NodeJS.EventEmitter): Promise<StopReason> {
+  return new Promise((resolve, reject) => {
+    if (stopSignal.aborted) {
+      resolve(stopSignal.reason as StopReason);
+      return;
+    }
+    stopSignal.addEventListener('abort', () => resolve(stopSignal.reason as StopReason), { once: true });
+    seederEvents.once('error', (error: Error) => {
+      reject(new ShareFileError('INTERNAL', `seeding failed: ${error.message}`, { cause: error }));
+    });
+  });
+}
+
+/** Thrown when a stop arrives during start-up; run() turns it into a clean stop. */
+export class StopRequested extends Error {
+  constructor() {
+    super('stopped during start-up');
+  }
+}
+
+function throwIfStopped(signal: AbortSignal): void {
+  if (signal.aborted) throw new StopRequested();
+}
+
+/** Azureus-style peer id (`-SF0100-` and 12 random bytes), in hex as webtorrent and the tracker use it. */
+function makePeerId(version: string): string {
+  const [major = '0', minor = '0', patch = '0'] = version.split('.');
+  const tag = `-SF${major.padStart(2, '0').slice(-2)}${minor.slice(-1)}${patch.slice(-1)}-`;
+  return Buffer.concat([Buffer.from(tag, 'latin1'), randomBytes(12)]).toString('hex');
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function throttle(perSecond: number, callback: (value: number) => void): (value: number) => void {
+  const interval = 1000 / perSecond;
+  let last = 0;
+  return (value) => {
+    const now = performance.now();
+    if (now - last < interval) return;
+    last = now;
+    callback(value);
+  };
+}

@@ -1,0 +1,126 @@
+// The seeder: a webtorrent client configured for private seeding of one file on one fixed TCP port.
+import { EventEmitter } from 'node:events';
+import { dirname } from 'node:path';
+import WebTorrent, { type Torrent, type Wire } from 'webtorrent';
+import { ShareFileError } from './errors.ts';
+import { ReadOnlyFileStore } from './file-store.ts';
+import { portError } from './tracker.ts';
+
+export interface SeederConfig {
+  peerId: string;
+  port: number;
+  file: string;
+  length: number;
+  pieceCount: number;
+  /** A .torrent with our info dictionary whose tracker is reachable from this process (loopback). */
+  torrentFile: Buffer;
+}
+
+export interface PeerInfo {
+  peerId: string;
+  /** `ip:port` of the connection. */
+  address: string;
+}
+
+export interface SeederEvents {
+  'peer-connected': [PeerInfo];
+  'peer-disconnected': [PeerInfo];
+  'peer-completed': [PeerInfo];
+  error: [Error];
+}
+
+export interface SeederHandle {
+  events: EventEmitter<SeederEvents>;
+  torrent: Torrent;
+  close(): Promise<void>;
+}
+
+export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
+  const client = new WebTorrent({
+    peerId: config.peerId,
+    torrentPort: config.port,
+    // Private sharing: peers come from our tracker only, so nothing else learns of the torrent,
+    // and no UDP socket is opened at all (DHT, LSD, uTP and NAT traversal are all UDP).
+    dht: false,
+    lsd: false,
+    utPex: false,
+    natUpnp: false,
+    natPmp: false,
+    utp: false,
+    webSeeds: false,
+  });
+  const events = new EventEmitter<SeederEvents>();
+  const destroy = (): Promise<void> => new Promise((resolve) => client.destroy(() => resolve()));
+
+  try {
+    const torrent = await new Promise<Torrent>((resolve, reject) => {
+      client.once('error', (error: NodeJS.ErrnoException) => reject(error.code ? portError('peer', config.port, error) : error));
+      const added = client.add(config.torrentFile, {
+        path: dirname(config.file),
+        // The pieces were hashed from this very file a moment ago (or come from the verified cache).
+        skipVerify: true,
+        store: ReadOnlyFileStore,
+        storeOpts: { file: config.file, length: config.length },
+        storeCacheSlots: 0,
+      });
+      added.once('error', reject);
+      let ready = false;
+      let listening = client.address() !== null;
+      const settle = (): void => {
+        if (ready && listening) resolve(added);
+      };
+      added.once('ready', () => {
+        ready = true;
+        settle();
+      });
+      client.once('listening', () => {
+        listening = true;
+        settle();
+      });
+    });
+    client.on('error', (error: Error) => events.emit('error', error));
+    torrent.on('error', (error: Error) => events.emit('error', error));
+    torrent.on('wire', (wire: Wire) => {
+      // Our own address can come back to us (a recipient's tracker list, a magnet's x.pe): no self-talk.
+      if (wire.peerId === config.peerId) wire.destroy();
+      else watchWire(wire, config.pieceCount, events);
+    });
+    return { events, torrent, close: destroy };
+  } catch (error) {
+    await destroy();
+    if (error instanceof ShareFileError) throw error;
+    throw new ShareFileError('INTERNAL', `the seeder could not start: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Follows one connection: who it is, and when the peer holds every piece. */
+function watchWire(wire: Wire, pieceCount: number, events: EventEmitter<SeederEvents>): void {
+  const peer: PeerInfo = { peerId: wire.peerId, address: formatAddress(wire.remoteAddress, wire.remotePort) };
+  let completed = false;
+  const check = (): void => {
+    if (completed) return;
+    for (let index = 0; index < pieceCount; index++) if (!wire.peerPieces.get(index)) return;
+    completed = true;
+    events.emit('peer-completed', peer);
+  };
+  // A full scan per `have` would cost pieces² over a download: count what the peer holds, and scan
+  // only once the count says it may hold everything.
+  let held = 0;
+  events.emit('peer-connected', peer);
+  wire.on('bitfield', () => {
+    held = 0;
+    for (let index = 0; index < pieceCount; index++) if (wire.peerPieces.get(index)) held += 1;
+    if (held >= pieceCount) check();
+  });
+  wire.on('have-all', check);
+  wire.on('have', () => {
+    held += 1;
+    if (held >= pieceCount) check();
+  });
+  wire.once('close', () => events.emit('peer-disconnected', peer));
+}
+
+export function formatAddress(ip: string, port: number): string {
+  const address = ip.replace(/^::ffff:/, '');
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
