@@ -45,7 +45,8 @@ export function parsePort(value: string, what: string): number {
 /** An address the tracker can hand to peers: a unicast IPv4 or IPv6 literal. */
 export function parseAddress(value: string): string {
   const address = value.trim();
-  const family = isIP(address);
+  // A zone index (`fe80::1%eth0`) means nothing on the recipient's machine.
+  const family = address.includes('%') ? 0 : isIP(address);
   if (family === 0) {
     throw usageError('BAD_ADDRESS', `\`${value}\` is not an IP address`, 'give an IPv4 address like 192.0.2.10 or an IPv6 address like 2001:db8::10');
   }

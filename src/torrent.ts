@@ -77,7 +77,8 @@ export interface MagnetParts {
 export function magnetLink(parts: MagnetParts): string {
   const fields = [`xt=urn:btih:${parts.infoHash}`, `dn=${encodeURIComponent(parts.name)}`];
   for (const url of parts.announce) fields.push(`tr=${encodeURIComponent(url)}`);
-  if (parts.peer) fields.push(`x.pe=${encodeURIComponent(parts.peer)}`);
+  // Left unescaped: `ip:port` and `[v6]:port` are valid in a query, and not every client unescapes x.pe.
+  if (parts.peer) fields.push(`x.pe=${parts.peer}`);
   return `magnet:?${fields.join('&')}`;
 }
 

@@ -103,3 +103,20 @@ declare module 'webtorrent' {
     destroy(callback?: (error?: Error | null) => void): void;
   }
 }
+
+declare module 'create-torrent' {
+  function createTorrent(input: string, options: Record<string, unknown>, callback: (error: Error | null, torrent: Buffer) => void): void;
+  export default createTorrent;
+}
+
+declare module 'parse-torrent' {
+  interface ParsedTorrent {
+    infoHash: string;
+    name?: string;
+    private?: boolean;
+    announce: string[];
+    peerAddresses?: string[];
+  }
+  function parseTorrent(input: string | Uint8Array): Promise<ParsedTorrent>;
+  export default parseTorrent;
+}

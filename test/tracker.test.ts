@@ -1,0 +1,92 @@
+// The in-process tracker: one torrent only, the seeder handed out at its visible address, a secret URL.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { startTracker, type TrackerHandle } from '../src/tracker.ts';
+import { randomFile, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
+import getPort from 'get-port';
+import { announce, httpGet } from './announce.ts';
+
+describe('tracker', () => {
+  const infoHash = randomBytes(20).toString('hex');
+  const seederPeerId = randomBytes(20).toString('hex');
+  const torrentFile = Buffer.from('d8:announce0:e');
+  let tracker: TrackerHandle;
+  let port: number;
+
+  before(async () => {
+    port = await getPort();
+    tracker = await startTracker({ port, infoHash, torrentFile, torrentFileName: 'x y.img.torrent', seeder: { peerId: seederPeerId, ip: '127.0.0.55', port: 40001 } });
+  });
+  after(() => tracker.close());
+
+  it('refuses a foreign info hash with a bencoded failure reason', async () => {
+    const reply = await announce(port, randomBytes(20).toString('hex'));
+    assert.equal(reply.failure, 'this tracker serves one torrent only');
+  });
+
+  it('hands peers our seeder at its visible address, not the loopback address it announced from', async () => {
+    const own = await announce(port, infoHash, { peerId: seederPeerId, peerPort: 12345, left: 0 });
+    assert.equal(own.failure, undefined);
+    assert.deepEqual(own.peers, [], 'the seeder is handed no peers, not even itself');
+    const recipient = await announce(port, infoHash);
+    assert.ok(recipient.peers.includes('127.0.0.55:40001'), recipient.peers.join());
+    assert.ok(!recipient.peers.some((peer) => peer.startsWith('127.0.0.1:1234')));
+  });
+
+  it('takes the address of any other peer from its socket, whatever it claims', async () => {
+    const peerId = randomBytes(20).toString('hex');
+    await announce(port, infoHash, { peerId, peerPort: 7000 });
+    const other = await announce(port, infoHash);
+    assert.ok(other.peers.includes('127.0.0.1:7000'));
+  });
+
+  it('serves the .torrent only under its token path', async () => {
+    const good = await httpGet(port, tracker.torrentPath);
+    assert.equal(good.status, 200);
+    assert.equal(good.headers['content-type'], 'application/x-bittorrent');
+    assert.ok(good.body.equals(torrentFile));
+    assert.match(tracker.torrentPath, /^\/[A-Za-z0-9_-]{32}\/x%20y\.img\.torrent$/);
+    const head = await httpGet(port, tracker.torrentPath, 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-length'], String(torrentFile.length));
+    const wrongToken = tracker.torrentPath.replace(/^\/./, (match) => (match === '/A' ? '/B' : '/A'));
+    for (const path of [wrongToken, '/', '/stats', '/stats.json', '/x%20y.img.torrent', tracker.torrentPath + 'x']) {
+      assert.equal((await httpGet(port, path)).status, 404, path);
+    }
+    assert.equal((await httpGet(port, tracker.torrentPath, 'POST')).status, 405);
+  });
+});
+
+describe('the running CLI', () => {
+  let dir: string;
+  let share: RunningShare;
+  let ready: ShareEventRecord;
+  before(async () => {
+    dir = await tempDir();
+    const file = await randomFile(dir, 'f.bin', 50_000);
+    share = startShare([file, '--ip', '127.0.0.55', '-H', '127.0.0.1', '--firewall', 'none'], { cwd: dir });
+    ready = await share.waitForEvent('ready');
+  });
+  after(async () => {
+    await stopShare(share);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('hands a second peer the ready event\'s ip and peer port', async () => {
+    // The seeder announces a moment after start-up; ask until it is listed.
+    let peers: string[] = [];
+    for (let attempt = 0; attempt < 50 && !peers.includes(`127.0.0.55:${ready.peerPort}`); attempt++) {
+      peers = (await announce(Number(ready.trackerPort), String(ready.infoHash), { event: attempt === 0 ? 'started' : 'update' })).peers;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(peers.includes(`${ready.ip}:${ready.peerPort}`), peers.join());
+    assert.equal(ready.ip, '127.0.0.55');
+  });
+
+  it('refuses a foreign info hash', async () => {
+    const reply = await announce(Number(ready.trackerPort), randomBytes(20).toString('hex'));
+    assert.match(reply.failure ?? '', /one torrent only/);
+  });
+});
