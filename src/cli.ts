@@ -34,6 +34,7 @@ function buildProgram(version: string, env: CliEnvironment): Command {
     .option('--ip <address>', 'address the tracker hands to peers for this seeder (default: the host name\'s address)')
     .option('-o, --torrent <path>', 'where the .torrent is written (default: ./<file name>-<port>.torrent)')
     .option('--firewall <mode>', `open the ports in the firewall: ${FIREWALL_MODES.join(', ')}`, 'auto')
+    .option('--allow <cidr>', 'only these sources may connect (repeatable): firewall rules, tracker and seeder', (value: string, previous: string[] = []) => [...previous, value])
     .option('--json', 'newline-delimited JSON events on stdout')
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')

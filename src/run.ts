@@ -6,7 +6,8 @@ import { chooseVisibleAddress } from './address.ts';
 import { CleanupStack } from './cleanup.ts';
 import { ShareFileError } from './errors.ts';
 import { hashPieces } from './hash.ts';
-import type { ShareOptions } from './options.ts';
+import { binaryFor, commandLine, deleteRule, insertRule, manualDelete, probeFirewall, removeStaleRules, ruleArgs, rulesFor, type FirewallExecutor } from './firewall.ts';
+import { allowsAddress, type ShareOptions } from './options.ts';
 import { choosePorts } from './ports.ts';
 import type { Reporter, StopReason } from './report.ts';
 import { formatAddress, startSeeder } from './seeder.ts';
@@ -57,6 +58,12 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     if (visible.notice) reporter.emit({ event: 'warning', message: visible.notice });
     ip = visible.ip;
   }
+  const firewall = options.firewall === 'none' ? undefined : await probeFirewall();
+  if (firewall && !firewall.ok && options.firewall === 'iptables') {
+    throw new ShareFileError('FIREWALL_UNAVAILABLE', `cannot change the firewall: ${firewall.reason}`, {
+      hint: 'run share-file as root (or with password-less sudo for iptables), or use --firewall auto or none',
+    });
+  }
 
   // 2. Claim the .torrent path now (never overwriting anything), so a bad path fails before hashing.
   const torrentPath = options.torrentPath ?? path.join(env.cwd, `${source.name}-${trackerPort}.torrent`);
@@ -89,24 +96,36 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
 
   // 5. Start the tracker: our info hash only, our seeder handed out at the visible address.
   const peerId = makePeerId(env.version);
+  const allows = allowsAddress(options.allow);
   const tracker = await startTracker({
     port: trackerPort,
     infoHash: metadata.infoHash,
     torrentFile,
     torrentFileName: `${source.name}.torrent`,
     seeder: { peerId, ip, port: peerPort },
+    allows,
   });
   cleanup.defer('the tracker', () => tracker.close());
   throwIfStopped(stopSignal);
 
-  // 6. Seed on the fixed peer port. The seeder announces over loopback, which always reaches the
+  // 6. Open the firewall for both ports: one tagged rule each, inserted at the top of INPUT.
+  const rules = rulesFor([trackerPort, peerPort], process.pid, firewall?.ok ? firewall.executor.families : [4], options.allow);
+  if (firewall?.ok) {
+    await openFirewall(firewall.executor, rules, options.firewall === 'iptables', env, cleanup);
+  } else if (firewall) {
+    const commands = rules.map((rule) => commandLine(binaryFor(rule.family), ruleArgs('insert', rule), true));
+    reporter.emit({ event: 'warning', message: `the firewall was left alone (${firewall.reason}); if it blocks inbound connections, run: ${commands.join(' && ')}` });
+  }
+  throwIfStopped(stopSignal);
+
+  // 7. Seed on the fixed peer port. The seeder announces over loopback, which always reaches the
   //    tracker, even where the host name does not resolve to this machine from here.
   const seederTorrent = encodeTorrentFile(metadata, [`http://127.0.0.1:${trackerPort}/announce`], `share-file ${env.version}`);
-  const seeder = await startSeeder({ peerId, port: peerPort, file: source.path, length: source.length, pieceCount: pieces.length / 20, torrentFile: seederTorrent });
+  const seeder = await startSeeder({ peerId, port: peerPort, file: source.path, length: source.length, pieceCount: pieces.length / 20, torrentFile: seederTorrent, allows });
   cleanup.defer('the seeder', () => seeder.close());
   throwIfStopped(stopSignal);
 
-  // 7. Tell the person what to hand the recipient.
+  // 8. Tell the person what to hand the recipient.
   const torrentUrl = `http://${urlHost(hostname)}:${trackerPort}${tracker.torrentPath}`;
   reporter.emit({
     event: 'ready',
@@ -122,7 +141,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     ip,
   });
 
-  // 8. Follow the peers until told to stop.
+  // 9. Follow the peers until told to stop.
   const completedPeers = new Set<string>();
   const onCompleted = (peerId: string, peer: string): void => {
     if (completedPeers.has(peerId)) return;
@@ -138,6 +157,24 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   });
 
   return await waitForStop(stopSignal, seeder.events);
+}
+
+/**
+ * Removes what dead share-file processes left, then inserts our rules, each registered for removal
+ * the moment it exists. With --firewall iptables a failure is fatal; with auto it is a warning.
+ */
+async function openFirewall(executor: FirewallExecutor, rules: ReturnType<typeof rulesFor>, required: boolean, env: RunEnvironment, cleanup: CleanupStack): Promise<void> {
+  try {
+    for (const removed of await removeStaleRules(executor)) env.reporter.emit({ event: 'warning', message: `removed a stale firewall rule: ${removed}` });
+    for (const rule of rules) {
+      await insertRule(executor, rule);
+      cleanup.defer(`the firewall rule for port ${rule.port}`, () => deleteRule(executor, rule), { manualFix: manualDelete(executor, rule) });
+    }
+  } catch (error) {
+    const said = ((error as { stderr?: string }).stderr || (error as Error).message).trim().split('\n')[0];
+    if (required) throw new ShareFileError('FIREWALL_FAILED', `changing the firewall failed: ${said}`, { cause: error, hint: 'check iptables by hand, or use --firewall auto or none' });
+    env.reporter.emit({ event: 'warning', message: `the firewall could not be opened (${said}); share-file goes on without it` });
+  }
 }
 
 /** Resolves when a stop is requested; rejects when the seeder fails for good. */

@@ -14,6 +14,8 @@ export interface SeederConfig {
   pieceCount: number;
   /** A .torrent with our info dictionary whose tracker is reachable from this process (loopback). */
   torrentFile: Buffer;
+  /** Whether a peer at this address may connect (`--allow`). */
+  allows: (ip: string) => boolean;
 }
 
 export interface PeerInfo {
@@ -82,7 +84,8 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     torrent.on('error', (error: Error) => events.emit('error', error));
     torrent.on('wire', (wire: Wire) => {
       // Our own address can come back to us (a recipient's tracker list, a magnet's x.pe): no self-talk.
-      if (wire.peerId === config.peerId) wire.destroy();
+      // Sources outside --allow are dropped before they are served anything.
+      if (wire.peerId === config.peerId || !config.allows(wire.remoteAddress)) wire.destroy();
       else watchWire(wire, config.pieceCount, events);
     });
     return { events, torrent, close: destroy };

@@ -15,6 +15,8 @@ export interface TrackerConfig {
   torrentFileName: string;
   /** Our own seeder: the tracker hands it out at `ip:port`, wherever its announce came from. */
   seeder: { peerId: string; ip: string; port: number };
+  /** Whether a source address may use the tracker at all (`--allow`). */
+  allows: (ip: string) => boolean;
 }
 
 export interface AnnouncedPeer {
@@ -83,6 +85,10 @@ export async function startTracker(config: TrackerConfig): Promise<TrackerHandle
 
   const expected = digest(torrentPath);
   const server = createServer((req, res) => {
+    if (!config.allows(req.socket.remoteAddress ?? '')) {
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not allowed\n');
+      return;
+    }
     handleRequest(req, res, { tracker, torrentFile: config.torrentFile, expected });
   });
   // Slow or idle clients must not hold sockets open forever.

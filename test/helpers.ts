@@ -33,6 +33,12 @@ export interface RunningShare {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+// A failing test must not leave share-file processes behind to hold ports or namespaces.
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 /** Runs the built CLI with --json (unless told otherwise) and parses its stdout as events. */
 export function startShare(args: string[], options: { cwd?: string; json?: boolean; env?: NodeJS.ProcessEnv; command?: string[] } = {}): RunningShare {
   const argv = options.json === false ? args : ['--json', ...args];
@@ -42,6 +48,8 @@ export function startShare(args: string[], options: { cwd?: string; json?: boole
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
   const events: ShareEventRecord[] = [];
   const stdoutLines: string[] = [];
   let stderrText = '';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ShareFileError } from '../src/errors.ts';
-import { parseAddress, parseFirewallMode, parseHostname, parseOptions, parsePort } from '../src/options.ts';
+import { allowsAddress, parseAddress, parseCidr, parseFirewallMode, parseHostname, parseOptions, parsePort } from '../src/options.ts';
 
 function usageFailure(code: string, pattern: RegExp): (error: unknown) => boolean {
   return (error) => {
@@ -78,6 +78,7 @@ describe('parseOptions', () => {
       ip: undefined,
       torrentPath: undefined,
       firewall: 'auto',
+      allow: [],
       json: false,
     });
   });
@@ -102,5 +103,34 @@ describe('parseOptions', () => {
   });
   it('resolves --torrent against the working directory', () => {
     assert.equal(parseOptions({ file: 'f', torrent: 'out/x.torrent' }, '/srv').torrentPath, '/srv/out/x.torrent');
+  });
+});
+
+describe('parseCidr and allowsAddress', () => {
+  it('normalises ranges the way iptables prints them', () => {
+    assert.equal(parseCidr('10.1.2.3/8').text, '10.0.0.0/8');
+    assert.equal(parseCidr('192.0.2.7').text, '192.0.2.7/32');
+    assert.equal(parseCidr('2001:db8:1::5/32').text, '2001:db8::/32');
+    assert.equal(parseCidr('2001:db8::1').text, '2001:db8::1/128');
+    assert.equal(parseCidr('0.0.0.0/0').text, '0.0.0.0/0');
+    assert.equal(parseCidr('fd00:1:2:3:4:5:6:7/64').text, 'fd00:1:2:3::/64');
+  });
+  for (const bad of ['10.0.0.0/33', '10.0.0.0/', 'example.org/8', '10.0.0.0/8/1', '::/129', '10.0.0.0/x']) {
+    it(`refuses \`${bad}\``, () => {
+      assert.throws(() => parseCidr(bad), usageFailure('BAD_ADDRESS', /is not an address range/));
+    });
+  }
+  it('lets in the listed ranges and loopback only', () => {
+    const allows = allowsAddress([parseCidr('10.0.0.0/8'), parseCidr('2001:db8::/32')]);
+    assert.ok(allows('10.200.1.1'));
+    assert.ok(allows('::ffff:10.200.1.1'));
+    assert.ok(allows('2001:db8::7'));
+    assert.ok(allows('127.0.0.1'));
+    assert.ok(allows('::1'));
+    assert.ok(!allows('192.0.2.1'));
+    assert.ok(!allows('2001:db9::1'));
+  });
+  it('lets everyone in without --allow', () => {
+    assert.ok(allowsAddress([])('192.0.2.1'));
   });
 });

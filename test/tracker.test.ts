@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import { allowsAddress } from '../src/options.ts';
 import { startTracker, type TrackerHandle } from '../src/tracker.ts';
 import { randomFile, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
 import getPort from 'get-port';
@@ -17,7 +18,7 @@ describe('tracker', () => {
 
   before(async () => {
     port = await getPort();
-    tracker = await startTracker({ port, infoHash, torrentFile, torrentFileName: 'x y.img.torrent', seeder: { peerId: seederPeerId, ip: '127.0.0.55', port: 40001 } });
+    tracker = await startTracker({ port, infoHash, torrentFile, torrentFileName: 'x y.img.torrent', seeder: { peerId: seederPeerId, ip: '127.0.0.55', port: 40001 }, allows: allowsAddress([]) });
   });
   after(() => tracker.close());
 
@@ -56,6 +57,30 @@ describe('tracker', () => {
       assert.equal((await httpGet(port, path)).status, 404, path);
     }
     assert.equal((await httpGet(port, tracker.torrentPath, 'POST')).status, 405);
+  });
+});
+
+describe('tracker with --allow', () => {
+  it('answers 403 to every request from a source outside the allowed ranges', async () => {
+    const port = await getPort();
+    const seen: string[] = [];
+    const tracker = await startTracker({
+      port,
+      infoHash: randomBytes(20).toString('hex'),
+      torrentFile: Buffer.from('x'),
+      torrentFileName: 'x.torrent',
+      seeder: { peerId: randomBytes(20).toString('hex'), ip: '127.0.0.1', port: 1 },
+      allows: (ip) => {
+        seen.push(ip);
+        return false;
+      },
+    });
+    try {
+      for (const path of [tracker.torrentPath, '/announce?info_hash=x', '/']) assert.equal((await httpGet(port, path)).status, 403);
+      assert.ok(seen.every((ip) => ip === '127.0.0.1' || ip === '::ffff:127.0.0.1'), seen.join());
+    } finally {
+      await tracker.close();
+    }
   });
 });
 
