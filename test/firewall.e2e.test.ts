@@ -126,8 +126,21 @@ describe('sharing between two hosts through a firewall', { timeout: 240_000 }, (
     assert.equal(await hosts.firewallState(hosts.sharer), pristine);
   });
 
-  it('a start-up that fails halfway leaves the firewall as it was', async () => {
-    // The peer port is taken by the other host's... no: by a listener inside the sharer namespace.
+  it('prints the exact command for a rule it could not remove', async () => {
+    const share = shareIn(hosts.sharer, [file, '-H', hosts.sharerName, '--ip', hosts.sharerIp]);
+    const ready = await share.waitForEvent('ready');
+    // Someone else removes the tracker rule (with its exact specification) while share-file runs.
+    const rule = ['-D', 'INPUT', '-p', 'tcp', '--dport', String(ready.trackerPort), '-m', 'comment', '--comment', `share-file pid=${share.child.pid} port=${ready.trackerPort}`, '-j', 'ACCEPT'];
+    await hosts.exec(hosts.sharer, 'iptables', rule);
+    const { code } = await stopShare(share);
+    assert.equal(code, 0);
+    const warning = share.events.find((event) => event.event === 'warning' && /could not undo the firewall rule/.test(String(event.message)));
+    assert.ok(warning, JSON.stringify(share.events));
+    assert.ok(String(warning.message).endsWith(`run by hand: iptables ${rule.slice(0, 9).join(' ')} 'share-file pid=${share.child.pid} port=${ready.trackerPort}' -j ACCEPT`), String(warning.message));
+    assert.equal(await hosts.firewallState(hosts.sharer), pristine);
+  });
+
+  it('a start-up refused for a busy port changes nothing', async () => {
     const blocker = shareIn(hosts.sharer, [file, '-H', hosts.sharerName, '--ip', hosts.sharerIp, '--firewall', 'none']);
     const taken = await blocker.waitForEvent('ready');
     const result = await runShareIn(hosts, [file, '--port', String(Number(taken.peerPort) + 10), '--peer-port', String(taken.trackerPort), '-H', hosts.sharerName, '--ip', hosts.sharerIp], dir);
@@ -135,6 +148,18 @@ describe('sharing between two hosts through a firewall', { timeout: 240_000 }, (
     assert.match(result.stderr, new RegExp(`peer port \`${taken.trackerPort}\` is already in use`));
     await stopShare(blocker);
     assert.equal(await hosts.firewallState(hosts.sharer), pristine);
+  });
+
+  it('a stop during start-up undoes what was done and leaves the firewall as it was', async () => {
+    const big = await randomFile(dir, 'big.bin', 300 * 1024 * 1024);
+    const share = shareIn(hosts.sharer, [big, '-H', hosts.sharerName, '--ip', hosts.sharerIp]);
+    await share.waitForEvent('hashing');
+    const { code } = await stopShare(share, 'SIGTERM');
+    assert.equal(code, 0);
+    assert.deepEqual(share.events.at(-1), { event: 'stopped', reason: 'SIGTERM' });
+    assert.ok(!share.events.some((event) => event.event === 'ready'), 'stopped before it was ready');
+    assert.equal(await hosts.firewallState(hosts.sharer), pristine);
+    await rm(big);
   });
 });
 
