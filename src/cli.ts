@@ -13,6 +13,10 @@ export interface CliEnvironment {
   stderr: Writable;
   cwd: string;
   stopSignal: AbortSignal;
+  /** stderr is a terminal: progress is drawn in place there (unless NO_COLOR is set). */
+  stderrIsTTY: boolean;
+  stdoutIsTTY: boolean;
+  noColor: boolean;
 }
 
 export function readVersion(): string {
@@ -36,6 +40,10 @@ function buildProgram(version: string, env: CliEnvironment): Command {
     .option('--firewall <mode>', `open the ports in the firewall: ${FIREWALL_MODES.join(', ')}`, 'auto')
     .option('--allow <cidr>', 'only these sources may connect (repeatable): firewall rules, tracker and seeder', (value: string, previous: string[] = []) => [...previous, value])
     .option('--json', 'newline-delimited JSON events on stdout')
+    .option('--exit-after <n>', 'stop cleanly once n peers have the whole file')
+    .option('--timeout <duration>', 'stop cleanly after this long, counted from launch (90s, 15m, 2h)')
+    .option('-q, --quiet', 'print only errors on stderr')
+    .option('--qr', 'on a terminal, show a QR code of the .torrent URL')
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .showSuggestionAfterError(true)
@@ -61,19 +69,25 @@ export async function main(env: CliEnvironment): Promise<number> {
     throw error;
   }
 
-  let json = raw.json ?? false;
-  const reporter = (): Reporter => new Reporter({ stdout: env.stdout, stderr: env.stderr, json });
+  // Until the options parse, errors still honour --json and --quiet as typed.
+  let reporter = new Reporter({ stdout: env.stdout, stderr: env.stderr, json: raw.json ?? false, quiet: raw.quiet ?? false, interactive: false, qr: false, resultLine: true });
   try {
     const options = parseOptions(raw, env.cwd);
-    json = options.json;
-    await run(options, { reporter: reporter(), cwd: env.cwd, version, stopSignal: env.stopSignal });
+    const interactive = env.stderrIsTTY && !env.noColor;
+    // With bars on the terminal stdout shares, the URL is in the instructions above them already.
+    const resultLine = !(interactive && env.stdoutIsTTY && !options.quiet);
+    reporter = new Reporter({ stdout: env.stdout, stderr: env.stderr, json: options.json, quiet: options.quiet, interactive, qr: options.qr, resultLine });
+    if (options.qr && !interactive && !options.quiet) reporter.emit({ event: 'warning', message: '--qr draws only on a terminal without NO_COLOR; hand over the URL instead' });
+    await run(options, { reporter, cwd: env.cwd, version, stopSignal: env.stopSignal });
     return 0;
   } catch (caught) {
     const error = toShareFileError(caught);
-    if (json) env.stdout.write(`${JSON.stringify({ event: 'error', code: error.code, message: error.message })}\n`);
-    env.stderr.write(`${formatError(error)}\n`);
-    if (error.code === 'INTERNAL' && error.cause instanceof Error && error.cause.stack) env.stderr.write(`${error.cause.stack}\n`);
+    reporter.emit({ event: 'error', code: error.code, message: error.message });
+    reporter.error(formatError(error));
+    if (error.code === 'INTERNAL' && error.cause instanceof Error && error.cause.stack) reporter.error(error.cause.stack);
     return exitCodeFor(error);
+  } finally {
+    reporter.close();
   }
 }
 
@@ -102,6 +116,9 @@ export async function cli(): Promise<void> {
     stderr: process.stderr,
     cwd: process.cwd(),
     stopSignal: controller.signal,
+    stderrIsTTY: process.stderr.isTTY === true,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    noColor: (process.env.NO_COLOR ?? '') !== '',
   });
   for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
 }

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import type { Cidr } from './options.ts';
-import { shellQuote } from './report.ts';
+import { shellQuote } from './format.ts';
 
 export type IpFamily = 4 | 6;
 

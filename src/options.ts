@@ -1,6 +1,7 @@
 // Pure parsing and validation of what the user typed: ports, host names, addresses, modes, paths.
 import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
+import ms from 'ms';
 import { usageError } from './errors.ts';
 
 export const FIREWALL_MODES = ['auto', 'iptables', 'none'] as const;
@@ -18,6 +19,12 @@ export interface ShareOptions {
   /** Sources allowed in (firewall, tracker, seeder); empty for everyone. */
   allow: Cidr[];
   json: boolean;
+  /** Stop cleanly once this many peers have the whole file. */
+  exitAfter: number | undefined;
+  /** Stop cleanly after this many milliseconds of seeding. */
+  timeoutMs: number | undefined;
+  quiet: boolean;
+  qr: boolean;
 }
 
 /** An address range, as `--allow` takes it. */
@@ -43,6 +50,10 @@ export interface RawOptions {
   firewall?: string | undefined;
   allow?: string[] | undefined;
   json?: boolean | undefined;
+  exitAfter?: string | undefined;
+  timeout?: string | undefined;
+  quiet?: boolean | undefined;
+  qr?: boolean | undefined;
 }
 
 export function parsePort(value: string, what: string): number {
@@ -156,6 +167,22 @@ export function allowsAddress(allow: Cidr[]): (ip: string) => boolean {
   };
 }
 
+export function parseCount(value: string, what: string): number {
+  const count = /^\s*\d{1,9}\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!(count >= 1)) throw usageError('BAD_ARGUMENT', `${what} \`${value}\` is not a whole number of at least 1`, 'give a count such as 1 or 3');
+  return count;
+}
+
+/** `90s`, `15m`, `2h`, `1.5h`, `1d`, parsed by `ms`; a unit is required, so `10` is not 10 ms by surprise. */
+export function parseDuration(value: string, what: string): number {
+  const trimmed = value.trim();
+  const milliseconds = /[a-z]\s*$/i.test(trimmed) ? ms(trimmed as ms.StringValue) : undefined;
+  if (milliseconds === undefined || !Number.isFinite(milliseconds) || milliseconds <= 0) {
+    throw usageError('BAD_ARGUMENT', `${what} \`${value}\` is not a duration`, 'give a positive number with a unit, such as 90s, 15m or 2h');
+  }
+  return milliseconds;
+}
+
 export function parseFirewallMode(value: string): FirewallMode {
   const mode = FIREWALL_MODES.find((candidate) => candidate === value.trim().toLowerCase());
   if (!mode) {
@@ -199,5 +226,9 @@ export function parseOptions(raw: RawOptions, cwd: string): ShareOptions {
     firewall: raw.firewall === undefined ? 'auto' : parseFirewallMode(raw.firewall),
     allow: (raw.allow ?? []).map(parseCidr),
     json: raw.json ?? false,
+    exitAfter: raw.exitAfter === undefined ? undefined : parseCount(raw.exitAfter, '--exit-after'),
+    timeoutMs: raw.timeout === undefined ? undefined : parseDuration(raw.timeout, '--timeout'),
+    quiet: raw.quiet ?? false,
+    qr: raw.qr ?? false,
   };
 }

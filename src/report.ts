@@ -1,5 +1,8 @@
-// Output: the result and --json events on stdout, everything meant for a person on stderr.
+// Output: --json events on stdout, and a view for the person on stderr (bars on a TTY, lines off it).
 import type { Writable } from 'node:stream';
+import type { PeerStats } from './seeder.ts';
+import { PlainView } from './view-plain.ts';
+import { TtyView } from './view-tty.ts';
 
 export interface ReadyEvent {
   event: 'ready';
@@ -15,94 +18,87 @@ export interface ReadyEvent {
   ip: string;
 }
 
+export interface ProgressEvent {
+  event: 'progress';
+  /** Bytes sent to all peers since start. */
+  uploaded: number;
+  uploadRate: number;
+  /** uploaded / file size. */
+  ratio: number;
+  completedPeers: number;
+  peers: PeerStats[];
+}
+
+export interface HashingEvent {
+  event: 'hashing';
+  file: string;
+  hashedBytes: number;
+  totalBytes: number;
+  cached: boolean;
+}
+
+export type StopReason = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'timeout' | 'exit-after';
+
 export type ShareEvent =
-  | { event: 'hashing'; file: string; hashedBytes: number; totalBytes: number; cached: boolean }
+  | HashingEvent
   | ReadyEvent
   | { event: 'peer-connected'; peer: string; peerId: string }
   | { event: 'peer-disconnected'; peer: string; peerId: string }
+  | ProgressEvent
   | { event: 'completed'; peer: string; peerId: string; completedPeers: number }
   | { event: 'warning'; message: string }
   | { event: 'stopped'; reason: StopReason }
   | { event: 'error'; code: string; message: string };
 
-export type StopReason = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'error';
+/** What a person sees; one implementation draws bars, the other prints plain lines. */
+export interface View {
+  show(event: ShareEvent): void;
+  /** An error line, printed so that it does not tangle with bars. */
+  error(line: string): void;
+  close(): void;
+}
 
 export interface ReporterOptions {
   stdout: Writable;
   stderr: Writable;
   json: boolean;
+  quiet: boolean;
+  /** Redraw in place: stderr is a terminal and NO_COLOR is not set. */
+  interactive: boolean;
+  qr: boolean;
+  /** Print the .torrent URL alone on stdout; off when stdout is the terminal the bars are drawn on. */
+  resultLine: boolean;
 }
 
-/** Turns events into output: NDJSON on stdout with --json, otherwise lines for a person on stderr. */
 export class Reporter {
   readonly #stdout: Writable;
-  readonly #stderr: Writable;
   readonly #json: boolean;
+  readonly #view: View | undefined;
+  readonly #stderr: Writable;
+  readonly #resultLine: boolean;
 
   constructor(options: ReporterOptions) {
     this.#stdout = options.stdout;
     this.#stderr = options.stderr;
     this.#json = options.json;
+    this.#resultLine = options.resultLine;
+    if (!options.quiet) this.#view = options.interactive ? new TtyView(options.stderr, options.qr) : new PlainView(options.stderr);
   }
 
   emit(event: ShareEvent): void {
     if (this.#json) this.#stdout.write(`${JSON.stringify(event)}\n`);
-    const text = describe(event);
-    if (text !== undefined) this.#stderr.write(`${text}\n`);
     // The one result a script needs without --json: the URL to hand over.
-    if (!this.#json && event.event === 'ready') this.#stdout.write(`${event.torrentUrl}\n`);
+    else if (event.event === 'ready' && this.#resultLine) this.#stdout.write(`${event.torrentUrl}\n`);
+    this.#view?.show(event);
   }
 
-  /** A line for a person only (never part of the --json stream). */
-  say(text: string): void {
-    this.#stderr.write(`${text}\n`);
+  /** Errors are shown even with --quiet. */
+  error(line: string): void {
+    if (this.#view) this.#view.error(line);
+    else this.#stderr.write(`${line}\n`);
   }
-}
 
-function describe(event: ShareEvent): string | undefined {
-  switch (event.event) {
-    case 'hashing':
-      return event.cached ? `share-file: ${event.file}: pieces taken from the cache` : undefined;
-    case 'ready':
-      return recipientInstructions(event);
-    case 'peer-connected':
-      return `share-file: ${event.peer} connected`;
-    case 'peer-disconnected':
-      return undefined;
-    case 'completed':
-      return `share-file: ${event.peer} has the whole file (${event.completedPeers} so far)`;
-    case 'warning':
-      return `warning: ${event.message}`;
-    case 'stopped':
-      return `share-file: stopped (${event.reason})`;
-    case 'error':
-      return undefined; // printed once, by the CLI, with its hint
+  close(): void {
+    this.#view?.close();
   }
-}
-
-function recipientInstructions(ready: ReadyEvent): string {
-  return [
-    `share-file: sharing ${ready.name} (${formatBytes(ready.length)}), info hash ${ready.infoHash}`,
-    'Hand the recipient one of these:',
-    `  .torrent URL   ${ready.torrentUrl}`,
-    `  .torrent file  ${ready.torrent}`,
-    `  magnet         ${ready.magnet}`,
-    `  with aria2c    aria2c --seed-time=0 ${shellQuote(ready.torrentUrl)}`,
-    `Tracker on port ${ready.trackerPort}, seeding on ${ready.ip} port ${ready.peerPort}. Press Ctrl-C to stop.`,
-  ].join('\n');
-}
-
-export function shellQuote(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }

@@ -24,15 +24,25 @@ export interface RunEnvironment {
 }
 
 const HASHING_EVENTS_PER_SECOND = 4;
+const PROGRESS_INTERVAL_MS = 1000;
 
 /** Shares the file until asked to stop; resolves with why it stopped, after everything is undone. */
 export async function run(options: ShareOptions, env: RunEnvironment): Promise<StopReason> {
   const cleanup = new CleanupStack();
+  // One stop for every cause: a signal from outside, --timeout, or --exit-after.
+  const stop = new AbortController();
+  const forward = (): void => stop.abort(env.stopSignal.reason);
+  if (env.stopSignal.aborted) forward();
+  else env.stopSignal.addEventListener('abort', forward, { once: true });
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop.abort('timeout' satisfies StopReason), options.timeoutMs);
   let outcome: { reason: StopReason } | { error: unknown };
   try {
-    outcome = { reason: await share(options, env, cleanup) };
+    outcome = { reason: await share(options, { ...env, stopSignal: stop.signal }, cleanup, stop) };
   } catch (error) {
-    outcome = error instanceof StopRequested ? { reason: env.stopSignal.reason as StopReason } : { error };
+    outcome = error instanceof StopRequested ? { reason: stop.signal.reason as StopReason } : { error };
+  } finally {
+    clearTimeout(timer);
+    env.stopSignal.removeEventListener('abort', forward);
   }
   // Undo everything before saying we stopped: a script that sees `stopped` may reuse the ports.
   const failures = await cleanup.disposeAsync();
@@ -45,7 +55,7 @@ export async function run(options: ShareOptions, env: RunEnvironment): Promise<S
   return outcome.reason;
 }
 
-async function share(options: ShareOptions, env: RunEnvironment, cleanup: CleanupStack): Promise<StopReason> {
+async function share(options: ShareOptions, env: RunEnvironment, cleanup: CleanupStack, stop: AbortController): Promise<StopReason> {
   const { reporter, stopSignal } = env;
 
   // 1. Check everything that can be checked before the long work: the file, the ports, the address.
@@ -73,6 +83,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
 
   // 3. Hash the file once, on every core.
   const pieceLength = pieceLengthFor(source.length);
+  reporter.emit({ event: 'hashing', file: source.name, hashedBytes: 0, totalBytes: source.length, cached: false });
   const pieces = await hashPieces({
     file: source.path,
     fileLength: source.length,
@@ -147,6 +158,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     if (completedPeers.has(peerId)) return;
     completedPeers.add(peerId);
     reporter.emit({ event: 'completed', peer, peerId, completedPeers: completedPeers.size });
+    if (options.exitAfter !== undefined && completedPeers.size >= options.exitAfter) stop.abort('exit-after' satisfies StopReason);
   };
   seeder.events.on('peer-connected', (peer) => reporter.emit({ event: 'peer-connected', peer: peer.address, peerId: peer.peerId }));
   seeder.events.on('peer-disconnected', (peer) => reporter.emit({ event: 'peer-disconnected', peer: peer.address, peerId: peer.peerId }));
@@ -155,6 +167,15 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     // A recipient that finished while talking to other recipients tells the tracker, not us.
     if (announced.peerId !== peerId && announced.event === 'completed') onCompleted(announced.peerId, formatAddress(announced.ip, announced.port));
   });
+
+  let lastUploaded = 0;
+  const progress = setInterval(() => {
+    const stats = seeder.stats();
+    if (stats.peers.length === 0 && stats.uploaded === lastUploaded) return;
+    lastUploaded = stats.uploaded;
+    reporter.emit({ event: 'progress', uploaded: stats.uploaded, uploadRate: stats.uploadRate, ratio: stats.uploaded / source.length, completedPeers: completedPeers.size, peers: stats.peers });
+  }, PROGRESS_INTERVAL_MS);
+  cleanup.defer('the progress timer', () => clearInterval(progress));
 
   return await waitForStop(stopSignal, seeder.events);
 }

@@ -34,6 +34,7 @@ export interface SeederEvents {
 export interface SeederHandle {
   events: EventEmitter<SeederEvents>;
   torrent: Torrent;
+  stats(): SeedingStats;
   close(): Promise<void>;
 }
 
@@ -52,6 +53,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     webSeeds: false,
   });
   const events = new EventEmitter<SeederEvents>();
+  const watched = new Set<WatchedWire>();
   const destroy = (): Promise<void> => new Promise((resolve) => client.destroy(() => resolve()));
 
   try {
@@ -86,9 +88,9 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
       // Our own address can come back to us (a recipient's tracker list, a magnet's x.pe): no self-talk.
       // Sources outside --allow are dropped before they are served anything.
       if (wire.peerId === config.peerId || !config.allows(wire.remoteAddress)) wire.destroy();
-      else watchWire(wire, config.pieceCount, events);
+      else watchWire(wire, config.pieceCount, events, watched);
     });
-    return { events, torrent, close: destroy };
+    return { events, torrent, stats: () => statsOf(torrent, watched, config.pieceCount), close: destroy };
   } catch (error) {
     await destroy();
     if (error instanceof ShareFileError) throw error;
@@ -96,31 +98,70 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
   }
 }
 
-/** Follows one connection: who it is, and when the peer holds every piece. */
-function watchWire(wire: Wire, pieceCount: number, events: EventEmitter<SeederEvents>): void {
-  const peer: PeerInfo = { peerId: wire.peerId, address: formatAddress(wire.remoteAddress, wire.remotePort) };
+/** One connected peer, as the progress display and the `progress` event show it. */
+export interface PeerStats {
+  peer: string;
+  peerId: string;
+  /** Bytes we sent on this connection. */
+  uploaded: number;
+  /** Bytes per second we are sending, over the last seconds. */
+  uploadRate: number;
+  /** How much of the file the peer holds, 0 to 100, from what it announced to us. */
+  percent: number;
+}
+
+export interface SeedingStats {
+  uploaded: number;
+  uploadRate: number;
+  peers: PeerStats[];
+}
+
+interface WatchedWire {
+  wire: Wire;
+  peer: PeerInfo;
+  held: number;
+}
+
+/** Follows one connection: who it is, how much it holds, and when it holds every piece. */
+function watchWire(wire: Wire, pieceCount: number, events: EventEmitter<SeederEvents>, watched: Set<WatchedWire>): void {
+  const entry: WatchedWire = { wire, peer: { peerId: wire.peerId, address: formatAddress(wire.remoteAddress, wire.remotePort) }, held: 0 };
+  watched.add(entry);
   let completed = false;
   const check = (): void => {
     if (completed) return;
     for (let index = 0; index < pieceCount; index++) if (!wire.peerPieces.get(index)) return;
     completed = true;
-    events.emit('peer-completed', peer);
+    entry.held = pieceCount;
+    events.emit('peer-completed', entry.peer);
   };
   // A full scan per `have` would cost pieces² over a download: count what the peer holds, and scan
   // only once the count says it may hold everything.
-  let held = 0;
-  events.emit('peer-connected', peer);
+  events.emit('peer-connected', entry.peer);
   wire.on('bitfield', () => {
-    held = 0;
-    for (let index = 0; index < pieceCount; index++) if (wire.peerPieces.get(index)) held += 1;
-    if (held >= pieceCount) check();
+    entry.held = 0;
+    for (let index = 0; index < pieceCount; index++) if (wire.peerPieces.get(index)) entry.held += 1;
+    if (entry.held >= pieceCount) check();
   });
   wire.on('have-all', check);
   wire.on('have', () => {
-    held += 1;
-    if (held >= pieceCount) check();
+    entry.held = Math.min(entry.held + 1, pieceCount);
+    if (entry.held >= pieceCount) check();
   });
-  wire.once('close', () => events.emit('peer-disconnected', peer));
+  wire.once('close', () => {
+    watched.delete(entry);
+    events.emit('peer-disconnected', entry.peer);
+  });
+}
+
+function statsOf(torrent: Torrent, watched: Set<WatchedWire>, pieceCount: number): SeedingStats {
+  const peers = [...watched].map(({ wire, peer, held }) => ({
+    peer: peer.address,
+    peerId: peer.peerId,
+    uploaded: wire.uploaded,
+    uploadRate: Math.round(wire.uploadSpeed()),
+    percent: Math.floor((held / pieceCount) * 1000) / 10,
+  }));
+  return { uploaded: torrent.uploaded, uploadRate: Math.round(torrent.uploadSpeed), peers };
 }
 
 export function formatAddress(ip: string, port: number): string {

@@ -61,6 +61,7 @@ declare module 'webtorrent' {
     infoHash: string;
     numPeers: number;
     uploaded: number;
+    uploadSpeed: number;
     wires: Wire[];
     pieces: unknown[];
     ready: boolean;

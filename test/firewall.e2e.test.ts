@@ -88,6 +88,19 @@ describe('sharing between two hosts through a firewall', { timeout: 240_000 }, (
     assert.equal(await hosts.firewallState(hosts.sharer), pristine);
   });
 
+  it('--exit-after 1 stops once the recipient has the file, and restores the firewall', async () => {
+    const share = shareIn(hosts.sharer, [file, '-H', hosts.sharerName, '--exit-after', '1']);
+    const ready = await share.waitForEvent('ready');
+    const result = await download(String(ready.torrentUrl));
+    assert.equal(result.code, 0, result.output);
+    const { code } = await share.exited;
+    assert.equal(code, 0);
+    assert.deepEqual(share.events.at(-1), { event: 'stopped', reason: 'exit-after' });
+    assert.ok(share.events.some((event) => event.event === 'completed' && String(event.peer).startsWith(`${hosts.recipientIp}:`)));
+    assert.equal(await hosts.firewallState(hosts.sharer), pristine);
+    await rm(result.target, { recursive: true, force: true });
+  });
+
   it('after kill -9, the next start removes the dead process\'s rules and leaves a running one\'s alone', async () => {
     const running = shareIn(hosts.sharer, [file, '-H', hosts.sharerName, '--ip', hosts.sharerIp]);
     await running.waitForEvent('ready');

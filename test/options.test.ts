@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ShareFileError } from '../src/errors.ts';
-import { allowsAddress, parseAddress, parseCidr, parseFirewallMode, parseHostname, parseOptions, parsePort } from '../src/options.ts';
+import { allowsAddress, parseAddress, parseCidr, parseCount, parseDuration, parseFirewallMode, parseHostname, parseOptions, parsePort } from '../src/options.ts';
 
 function usageFailure(code: string, pattern: RegExp): (error: unknown) => boolean {
   return (error) => {
@@ -80,6 +80,10 @@ describe('parseOptions', () => {
       firewall: 'auto',
       allow: [],
       json: false,
+      exitAfter: undefined,
+      timeoutMs: undefined,
+      quiet: false,
+      qr: false,
     });
   });
   it('reads the positional port, host name and address like the flags', () => {
@@ -132,5 +136,24 @@ describe('parseCidr and allowsAddress', () => {
   });
   it('lets everyone in without --allow', () => {
     assert.ok(allowsAddress([])('192.0.2.1'));
+  });
+});
+
+describe('stop conditions', () => {
+  it('parses durations with a unit', () => {
+    assert.equal(parseDuration('90s', '--timeout'), 90_000);
+    assert.equal(parseDuration('15m', '--timeout'), 900_000);
+    assert.equal(parseDuration('2h', '--timeout'), 7_200_000);
+    assert.equal(parseDuration('1.5h', '--timeout'), 5_400_000);
+  });
+  for (const bad of ['10', 'soon', '-5s', '0s', '', '5 parsecs']) {
+    it(`refuses the duration \`${bad}\``, () => {
+      assert.throws(() => parseDuration(bad, '--timeout'), usageFailure('BAD_ARGUMENT', /--timeout `.*` is not a duration/));
+    });
+  }
+  it('parses counts of at least one', () => {
+    assert.equal(parseCount('1', '--exit-after'), 1);
+    assert.equal(parseCount('12', '--exit-after'), 12);
+    for (const bad of ['0', '-1', '1.5', 'two', '']) assert.throws(() => parseCount(bad, '--exit-after'), usageFailure('BAD_ARGUMENT', /--exit-after `/));
   });
 });
