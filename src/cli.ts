@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
+import { cacheDirectory } from './hash-cache.ts';
 import { exitCodeFor, formatError, toShareFileError } from './errors.ts';
 import { FIREWALL_MODES, parseOptions, type RawOptions } from './options.ts';
-import { Reporter, type StopReason } from './report.ts';
-import { run } from './run.ts';
+import type { Reporter as ReporterType, StopReason } from './report.ts';
 
 export interface CliEnvironment {
   argv: string[];
@@ -17,6 +17,7 @@ export interface CliEnvironment {
   stderrIsTTY: boolean;
   stdoutIsTTY: boolean;
   noColor: boolean;
+  cacheDir: string;
 }
 
 export function readVersion(): string {
@@ -69,8 +70,10 @@ export async function main(env: CliEnvironment): Promise<number> {
     throw error;
   }
 
+  // Loaded only now, so that --version and --help stay quick.
+  const [{ Reporter }, { run }] = await Promise.all([import('./report.ts'), import('./run.ts')]);
   // Until the options parse, errors still honour --json and --quiet as typed.
-  let reporter = new Reporter({ stdout: env.stdout, stderr: env.stderr, json: raw.json ?? false, quiet: raw.quiet ?? false, interactive: false, qr: false, resultLine: true });
+  let reporter: ReporterType = new Reporter({ stdout: env.stdout, stderr: env.stderr, json: raw.json ?? false, quiet: raw.quiet ?? false, interactive: false, qr: false, resultLine: true });
   try {
     const options = parseOptions(raw, env.cwd);
     const interactive = env.stderrIsTTY && !env.noColor;
@@ -78,7 +81,7 @@ export async function main(env: CliEnvironment): Promise<number> {
     const resultLine = !(interactive && env.stdoutIsTTY && !options.quiet);
     reporter = new Reporter({ stdout: env.stdout, stderr: env.stderr, json: options.json, quiet: options.quiet, interactive, qr: options.qr, resultLine });
     if (options.qr && !interactive && !options.quiet) reporter.emit({ event: 'warning', message: '--qr draws only on a terminal without NO_COLOR; hand over the URL instead' });
-    await run(options, { reporter, cwd: env.cwd, version, stopSignal: env.stopSignal });
+    await run(options, { reporter, cwd: env.cwd, version, stopSignal: env.stopSignal, cacheDir: env.cacheDir });
     return 0;
   } catch (caught) {
     const error = toShareFileError(caught);
@@ -119,6 +122,7 @@ export async function cli(): Promise<void> {
     stderrIsTTY: process.stderr.isTTY === true,
     stdoutIsTTY: process.stdout.isTTY === true,
     noColor: (process.env.NO_COLOR ?? '') !== '',
+    cacheDir: cacheDirectory(process.env),
   });
   for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
 }

@@ -1,6 +1,8 @@
 // Firewall rules as data (pure argv builders), and the one executor that runs them through execa.
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
+import type { CleanupStack } from './cleanup.ts';
+import { ShareFileError } from './errors.ts';
 import type { Cidr } from './options.ts';
 import { shellQuote } from './format.ts';
 
@@ -186,4 +188,36 @@ export async function removeStaleRules(executor: FirewallExecutor): Promise<stri
     }
   }
   return removed;
+}
+
+/**
+ * Removes what dead share-file processes left, then inserts our rules, each registered for removal
+ * the moment it exists. Returns what to tell the user; throws only when `required`.
+ */
+export async function openPorts(executor: FirewallExecutor, rules: FirewallRule[], required: boolean, cleanup: CleanupStack): Promise<string[]> {
+  const notices: string[] = [];
+  try {
+    for (const removed of await removeStaleRules(executor)) notices.push(`removed a stale firewall rule: ${removed}`);
+    for (const rule of rules) {
+      await insertRule(executor, rule);
+      cleanup.defer(`the firewall rule for port ${rule.port}`, () => deleteRule(executor, rule), { manualFix: manualDelete(executor, rule) });
+    }
+  } catch (error) {
+    const said = ((error as { stderr?: string }).stderr || (error as Error).message).trim().split('\n')[0];
+    if (required) throw new ShareFileError('FIREWALL_FAILED', `changing the firewall failed: ${said}`, { cause: error, hint: 'check iptables by hand, or use --firewall auto or none' });
+    notices.push(`the firewall could not be opened (${said}); share-file goes on without it`);
+  }
+  return notices;
+}
+
+/** For --firewall auto without a usable iptables: what the user can run by hand instead. */
+export function manualOpenAdvice(rules: FirewallRule[], reason: string): string {
+  const commands = rules.map((rule) => commandLine(binaryFor(rule.family), ruleArgs('insert', rule), true));
+  return `the firewall was left alone (${reason}); if it blocks inbound connections, run: ${commands.join(' && ')}`;
+}
+
+export function unavailableError(reason: string): ShareFileError {
+  return new ShareFileError('FIREWALL_UNAVAILABLE', `cannot change the firewall: ${reason}`, {
+    hint: 'run share-file as root (or with password-less sudo for iptables), or use --firewall auto or none',
+  });
 }

@@ -1,19 +1,21 @@
-// The orchestration, top to bottom: hash, write the .torrent, track, seed, report, wait, undo.
+// The orchestration, top to bottom: hash, write the .torrent, track, open the firewall, seed, report, wait, undo.
 import { randomBytes } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { chooseVisibleAddress } from './address.ts';
 import { CleanupStack } from './cleanup.ts';
 import { ShareFileError } from './errors.ts';
-import { hashPieces } from './hash.ts';
-import { binaryFor, commandLine, deleteRule, insertRule, manualDelete, probeFirewall, removeStaleRules, ruleArgs, rulesFor, type FirewallExecutor } from './firewall.ts';
+import { formatAddress } from './format.ts';
+import { HashCache } from './hash-cache.ts';
 import { allowsAddress, type ShareOptions } from './options.ts';
+import { obtainPieces } from './pieces.ts';
 import { choosePorts } from './ports.ts';
 import type { Reporter, StopReason } from './report.ts';
-import { formatAddress, startSeeder } from './seeder.ts';
 import { inspectSource } from './source.ts';
+import type * as FirewallModule from './firewall.ts';
+import type * as SeederModule from './seeder.ts';
+import type * as TrackerModule from './tracker.ts';
 import { buildMetadata, claimTorrentPath, encodeTorrentFile, magnetLink, pieceLengthFor, removeTorrentFile, writeTorrentFile } from './torrent.ts';
-import { startTracker } from './tracker.ts';
 
 export interface RunEnvironment {
   reporter: Reporter;
@@ -21,9 +23,9 @@ export interface RunEnvironment {
   version: string;
   /** Aborted with a StopReason when the user or the system asks share-file to stop. */
   stopSignal: AbortSignal;
+  /** Where piece hashes of shared files are kept between runs. */
+  cacheDir: string;
 }
-
-const HASHING_EVENTS_PER_SECOND = 4;
 const PROGRESS_INTERVAL_MS = 1000;
 
 /** Shares the file until asked to stop; resolves with why it stopped, after everything is undone. */
@@ -57,8 +59,11 @@ export async function run(options: ShareOptions, env: RunEnvironment): Promise<S
 
 async function share(options: ShareOptions, env: RunEnvironment, cleanup: CleanupStack, stop: AbortController): Promise<StopReason> {
   const { reporter, stopSignal } = env;
+  // The network half (webtorrent alone takes ~0.3 s to load) loads while the file is hashed.
+  const network = loadNetworkModules();
+  network.catch(() => {});
 
-  // 1. Check everything that can be checked before the long work: the file, the ports, the address.
+  // 1. Check what can be checked before the long work: the file, the ports, the address.
   const source = await inspectSource(options.file);
   const { trackerPort, peerPort } = await choosePorts(options.trackerPort, options.peerPort);
   const hostname = options.hostname ?? osHostname();
@@ -68,12 +73,6 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     if (visible.notice) reporter.emit({ event: 'warning', message: visible.notice });
     ip = visible.ip;
   }
-  const firewall = options.firewall === 'none' ? undefined : await probeFirewall();
-  if (firewall && !firewall.ok && options.firewall === 'iptables') {
-    throw new ShareFileError('FIREWALL_UNAVAILABLE', `cannot change the firewall: ${firewall.reason}`, {
-      hint: 'run share-file as root (or with password-less sudo for iptables), or use --firewall auto or none',
-    });
-  }
 
   // 2. Claim the .torrent path now (never overwriting anything), so a bad path fails before hashing.
   const torrentPath = options.torrentPath ?? path.join(env.cwd, `${source.name}-${trackerPort}.torrent`);
@@ -81,34 +80,35 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   cleanup.defer(`the .torrent file ${torrentPath}`, () => removeTorrentFile(torrentPath));
   throwIfStopped(stopSignal);
 
-  // 3. Hash the file once, on every core.
-  const pieceLength = pieceLengthFor(source.length);
-  reporter.emit({ event: 'hashing', file: source.name, hashedBytes: 0, totalBytes: source.length, cached: false });
-  const pieces = await hashPieces({
-    file: source.path,
-    fileLength: source.length,
-    pieceLength,
-    signal: stopSignal,
-    onProgress: throttle(HASHING_EVENTS_PER_SECOND, (hashedBytes) => {
-      reporter.emit({ event: 'hashing', file: source.name, hashedBytes, totalBytes: source.length, cached: false });
-    }),
-  }).catch((error: unknown) => {
-    if (stopSignal.aborted) throw new StopRequested();
-    throw new ShareFileError('FILE_UNREADABLE', `reading \`${source.path}\` failed: ${(error as Error).message}`, { cause: error, hint: 'check the file and the disk it is on' });
-  });
-  reporter.emit({ event: 'hashing', file: source.name, hashedBytes: source.length, totalBytes: source.length, cached: false });
-  const metadata = buildMetadata(source.name, source.length, pieceLength, pieces);
+  // 3. Ask iptables whether we may change the firewall. With --firewall iptables a "no" is fatal, so
+  //    wait for the answer before hashing; with auto it only matters later, so ask while hashing.
+  const firewall = options.firewall === 'none' ? Promise.resolve(undefined) : network.then(({ firewall }) => firewall.probeFirewall());
+  if (options.firewall === 'iptables') {
+    const probe = await firewall;
+    if (probe && !probe.ok) throw (await network).firewall.unavailableError(probe.reason);
+  }
+  firewall.catch(() => {});
 
-  // 4. Write the .torrent: its only tracker is ours.
+  // 4. Hash the file once, on every core, unless this very version is in the hash cache.
+  const pieceLength = pieceLengthFor(source.length);
+  const pieces = await obtainPieces({ source, pieceLength, cache: new HashCache(env.cacheDir), signal: stopSignal, onHashing: (event) => reporter.emit(event) }).catch(
+    (error: unknown) => {
+      throw stopSignal.aborted ? new StopRequested() : error;
+    },
+  );
+  const { firewall: firewallModule, tracker: trackerModule, seeder: seederModule } = await network;
+  const metadata = buildMetadata(source.name, source.length, pieceLength, pieces);
+  throwIfStopped(stopSignal);
+
+  // 5. Write the .torrent: its only tracker is ours.
   const announceUrl = `http://${urlHost(hostname)}:${trackerPort}/announce`;
   const torrentFile = encodeTorrentFile(metadata, [announceUrl], `share-file ${env.version}`);
   await writeTorrentFile(torrentPath, torrentFile);
-  throwIfStopped(stopSignal);
 
-  // 5. Start the tracker: our info hash only, our seeder handed out at the visible address.
+  // 6. Start the tracker: our info hash only, our seeder handed out at the visible address.
   const peerId = makePeerId(env.version);
   const allows = allowsAddress(options.allow);
-  const tracker = await startTracker({
+  const tracker = await trackerModule.startTracker({
     port: trackerPort,
     infoHash: metadata.infoHash,
     torrentFile,
@@ -119,24 +119,25 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   cleanup.defer('the tracker', () => tracker.close());
   throwIfStopped(stopSignal);
 
-  // 6. Open the firewall for both ports: one tagged rule each, inserted at the top of INPUT.
-  const rules = rulesFor([trackerPort, peerPort], process.pid, firewall?.ok ? firewall.executor.families : [4], options.allow);
-  if (firewall?.ok) {
-    await openFirewall(firewall.executor, rules, options.firewall === 'iptables', env, cleanup);
-  } else if (firewall) {
-    const commands = rules.map((rule) => commandLine(binaryFor(rule.family), ruleArgs('insert', rule), true));
-    reporter.emit({ event: 'warning', message: `the firewall was left alone (${firewall.reason}); if it blocks inbound connections, run: ${commands.join(' && ')}` });
+  // 7. Open the firewall for both ports: one tagged rule each, inserted at the top of INPUT.
+  const probe = await firewall;
+  const rules = firewallModule.rulesFor([trackerPort, peerPort], process.pid, probe?.ok ? probe.executor.families : [4], options.allow);
+  if (probe?.ok) {
+    const notices = await firewallModule.openPorts(probe.executor, rules, options.firewall === 'iptables', cleanup);
+    for (const message of notices) reporter.emit({ event: 'warning', message });
+  } else if (probe) {
+    reporter.emit({ event: 'warning', message: firewallModule.manualOpenAdvice(rules, probe.reason) });
   }
   throwIfStopped(stopSignal);
 
-  // 7. Seed on the fixed peer port. The seeder announces over loopback, which always reaches the
+  // 8. Seed on the fixed peer port. The seeder announces over loopback, which always reaches the
   //    tracker, even where the host name does not resolve to this machine from here.
   const seederTorrent = encodeTorrentFile(metadata, [`http://127.0.0.1:${trackerPort}/announce`], `share-file ${env.version}`);
-  const seeder = await startSeeder({ peerId, port: peerPort, file: source.path, length: source.length, pieceCount: pieces.length / 20, torrentFile: seederTorrent, allows });
+  const seeder = await seederModule.startSeeder({ peerId, port: peerPort, file: source.path, length: source.length, pieceCount: pieces.length / 20, torrentFile: seederTorrent, allows });
   cleanup.defer('the seeder', () => seeder.close());
   throwIfStopped(stopSignal);
 
-  // 8. Tell the person what to hand the recipient.
+  // 9. Tell the person what to hand the recipient.
   const torrentUrl = `http://${urlHost(hostname)}:${trackerPort}${tracker.torrentPath}`;
   reporter.emit({
     event: 'ready',
@@ -152,7 +153,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     ip,
   });
 
-  // 9. Follow the peers until told to stop.
+  // 10. Follow the peers until told to stop.
   const completedPeers = new Set<string>();
   const onCompleted = (peerId: string, peer: string): void => {
     if (completedPeers.has(peerId)) return;
@@ -180,22 +181,8 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   return await waitForStop(stopSignal, seeder.events);
 }
 
-/**
- * Removes what dead share-file processes left, then inserts our rules, each registered for removal
- * the moment it exists. With --firewall iptables a failure is fatal; with auto it is a warning.
- */
-async function openFirewall(executor: FirewallExecutor, rules: ReturnType<typeof rulesFor>, required: boolean, env: RunEnvironment, cleanup: CleanupStack): Promise<void> {
-  try {
-    for (const removed of await removeStaleRules(executor)) env.reporter.emit({ event: 'warning', message: `removed a stale firewall rule: ${removed}` });
-    for (const rule of rules) {
-      await insertRule(executor, rule);
-      cleanup.defer(`the firewall rule for port ${rule.port}`, () => deleteRule(executor, rule), { manualFix: manualDelete(executor, rule) });
-    }
-  } catch (error) {
-    const said = ((error as { stderr?: string }).stderr || (error as Error).message).trim().split('\n')[0];
-    if (required) throw new ShareFileError('FIREWALL_FAILED', `changing the firewall failed: ${said}`, { cause: error, hint: 'check iptables by hand, or use --firewall auto or none' });
-    env.reporter.emit({ event: 'warning', message: `the firewall could not be opened (${said}); share-file goes on without it` });
-  }
+function loadNetworkModules(): Promise<{ firewall: typeof FirewallModule; tracker: typeof TrackerModule; seeder: typeof SeederModule }> {
+  return Promise.all([import('./firewall.ts'), import('./tracker.ts'), import('./seeder.ts')]).then(([firewall, tracker, seeder]) => ({ firewall, tracker, seeder }));
 }
 
 /** Resolves when a stop is requested; rejects when the seeder fails for good. */
@@ -232,15 +219,4 @@ function makePeerId(version: string): string {
 
 function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
-}
-
-function throttle(perSecond: number, callback: (value: number) => void): (value: number) => void {
-  const interval = 1000 / perSecond;
-  let last = 0;
-  return (value) => {
-    const now = performance.now();
-    if (now - last < interval) return;
-    last = now;
-    callback(value);
-  };
 }

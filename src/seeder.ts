@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
 import WebTorrent, { type Torrent, type Wire } from 'webtorrent';
 import { ShareFileError } from './errors.ts';
+import { formatAddress } from './format.ts';
 import { ReadOnlyFileStore } from './file-store.ts';
 import { portError } from './tracker.ts';
 
@@ -162,9 +163,4 @@ function statsOf(torrent: Torrent, watched: Set<WatchedWire>, pieceCount: number
     percent: Math.floor((held / pieceCount) * 1000) / 10,
   }));
   return { uploaded: torrent.uploaded, uploadRate: Math.round(torrent.uploadSpeed), peers };
-}
-
-export function formatAddress(ip: string, port: number): string {
-  const address = ip.replace(/^::ffff:/, '');
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }

@@ -1,7 +1,6 @@
 // The view for a terminal: live bars for hashing, then one row per peer and a row of totals.
 import type { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
-import QRCode from 'qrcode';
 import { formatBytes, formatDuration, formatRate } from './format.ts';
 import { recipientInstructions } from './instructions.ts';
 import type { ProgressEvent, ShareEvent, View } from './report.ts';
@@ -72,7 +71,9 @@ export class TtyView implements View {
         }
         this.#log(recipientInstructions(event));
         if (this.#qr) {
-          void QRCode.toString(event.torrentUrl, { type: 'terminal', small: true }).then((code) => this.#log(`Scan for the .torrent URL:\n${code}`));
+          void import('qrcode')
+            .then(({ default: QRCode }) => QRCode.toString(event.torrentUrl, { type: 'terminal', small: true }))
+            .then((code) => this.#log(`Scan for the .torrent URL:\n${code}`));
         }
         this.#totals = this.#bars.create(1, 0, { render: () => 'waiting for recipients' });
         return;

@@ -1,6 +1,7 @@
 // Shared test helpers: temporary files, the built CLI as a child process, aria2c, port checks.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,10 @@ export interface RunningShare {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** Tests keep the hash cache of the user running them out of it: one fresh cache per test file. */
+const testCacheHome = mkdtempSync(path.join(tmpdir(), 'share-file-cache-'));
+process.on('exit', () => rmSync(testCacheHome, { recursive: true, force: true }));
+
 // A failing test must not leave share-file processes behind to hold ports or namespaces.
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -45,7 +50,7 @@ export function startShare(args: string[], options: { cwd?: string; json?: boole
   const command = options.command ?? [process.execPath, BIN];
   const child = spawn(command[0]!, [...command.slice(1), ...argv], {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, XDG_CACHE_HOME: testCacheHome, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

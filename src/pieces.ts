@@ -1,0 +1,65 @@
+// The piece hashes of the file: from the hash cache when this exact version was hashed before, else hashed now.
+import { stat } from 'node:fs/promises';
+import { ShareFileError } from './errors.ts';
+import { hashPieces } from './hash.ts';
+import type { HashCache } from './hash-cache.ts';
+import type { HashingEvent } from './report.ts';
+import type { SourceFile } from './source.ts';
+
+const HASHING_EVENTS_PER_SECOND = 4;
+
+export interface PiecesRequest {
+  source: SourceFile;
+  pieceLength: number;
+  cache: HashCache;
+  signal: AbortSignal;
+  onHashing: (event: HashingEvent) => void;
+}
+
+export async function obtainPieces(request: PiecesRequest): Promise<Buffer> {
+  const { source, pieceLength, cache } = request;
+  const report = (hashedBytes: number, cached: boolean): void =>
+    request.onHashing({ event: 'hashing', file: source.name, hashedBytes, totalBytes: source.length, cached });
+
+  const cached = await cache.lookup(source, pieceLength);
+  if (cached) {
+    report(source.length, true);
+    return cached;
+  }
+
+  report(0, false);
+  const pieces = await hashPieces({
+    file: source.path,
+    fileLength: source.length,
+    pieceLength,
+    signal: request.signal,
+    onProgress: throttle(HASHING_EVENTS_PER_SECOND, (bytes) => report(bytes, false)),
+  }).catch((error: unknown) => {
+    if (request.signal.aborted) throw error;
+    throw new ShareFileError('FILE_UNREADABLE', `reading \`${source.path}\` failed: ${(error as Error).message}`, { cause: error, hint: 'check the file and the disk it is on' });
+  });
+  report(source.length, false);
+
+  // Written to while we read it: the hashes would describe no version of the file.
+  await ensureUnchanged(source);
+  await cache.store(source, pieceLength, pieces);
+  return pieces;
+}
+
+export async function ensureUnchanged(source: SourceFile): Promise<void> {
+  const now = await stat(source.path, { bigint: true }).catch(() => undefined);
+  if (!now || Number(now.size) !== source.length || now.mtimeNs !== source.mtimeNs || Number(now.ino) !== source.ino) {
+    throw new ShareFileError('FILE_CHANGED', `\`${source.path}\` changed while share-file was reading it`, { hint: 'wait until nothing writes to it (a running VM, a download), then share it again' });
+  }
+}
+
+function throttle(perSecond: number, callback: (value: number) => void): (value: number) => void {
+  const interval = 1000 / perSecond;
+  let last = 0;
+  return (value) => {
+    const now = performance.now();
+    if (now - last < interval) return;
+    last = now;
+    callback(value);
+  };
+}
