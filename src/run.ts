@@ -10,9 +10,10 @@ import { HashCache } from './hash-cache.ts';
 import { allowsAddress, type ShareOptions } from './options.ts';
 import { obtainPieces } from './pieces.ts';
 import { choosePorts } from './ports.ts';
-import type { Reporter, StopReason } from './report.ts';
+import type { HashingEvent, Reporter, StopReason } from './report.ts';
 import { inspectSource } from './source.ts';
 import type * as FirewallModule from './firewall.ts';
+import type { FirewallProbe } from './firewall.ts';
 import type * as SeederModule from './seeder.ts';
 import type * as TrackerModule from './tracker.ts';
 import { buildMetadata, claimTorrentPath, encodeTorrentFile, magnetLink, pieceLengthFor, removeTorrentFile, writeTorrentFile } from './torrent.ts';
@@ -59,9 +60,14 @@ export async function run(options: ShareOptions, env: RunEnvironment): Promise<S
 
 async function share(options: ShareOptions, env: RunEnvironment, cleanup: CleanupStack, stop: AbortController): Promise<StopReason> {
   const { reporter, stopSignal } = env;
-  // The network half (webtorrent alone takes ~0.3 s to load) loads while the file is hashed.
-  const network = loadNetworkModules();
-  network.catch(() => {});
+  // The network half (webtorrent alone takes ~0.1 s to evaluate, on this thread) loads once the
+  // hashing workers run, so that it neither delays them nor waits for them.
+  let network: ReturnType<typeof loadNetworkModules> | undefined;
+  const loadNetwork = (): ReturnType<typeof loadNetworkModules> => {
+    network ??= loadNetworkModules();
+    network.catch(() => {});
+    return network;
+  };
 
   // 1. Check what can be checked before the long work: the file, the ports, the address.
   const source = await inspectSource(options.file);
@@ -82,21 +88,29 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
 
   // 3. Ask iptables whether we may change the firewall. With --firewall iptables a "no" is fatal, so
   //    wait for the answer before hashing; with auto it only matters later, so ask while hashing.
-  const firewall = options.firewall === 'none' ? Promise.resolve(undefined) : network.then(({ firewall }) => firewall.probeFirewall());
+  let firewall: Promise<FirewallProbe | undefined> = Promise.resolve(undefined);
+  const probeFirewall = (): void => {
+    if (options.firewall !== 'none') firewall = loadNetwork().then(({ firewall }) => firewall.probeFirewall());
+    firewall.catch(() => {});
+  };
   if (options.firewall === 'iptables') {
+    probeFirewall();
     const probe = await firewall;
-    if (probe && !probe.ok) throw (await network).firewall.unavailableError(probe.reason);
+    if (probe && !probe.ok) throw (await loadNetwork()).firewall.unavailableError(probe.reason);
   }
-  firewall.catch(() => {});
 
   // 4. Hash the file once, on every core, unless this very version is in the hash cache.
   const pieceLength = pieceLengthFor(source.length);
-  const pieces = await obtainPieces({ source, pieceLength, cache: new HashCache(env.cacheDir), signal: stopSignal, onHashing: (event) => reporter.emit(event) }).catch(
+  const onHashing = (event: HashingEvent): void => {
+    reporter.emit(event);
+    if (!network) setImmediate(() => (options.firewall === 'auto' ? probeFirewall() : loadNetwork()));
+  };
+  const pieces = await obtainPieces({ source, pieceLength, cache: new HashCache(env.cacheDir), signal: stopSignal, onHashing }).catch(
     (error: unknown) => {
       throw stopSignal.aborted ? new StopRequested() : error;
     },
   );
-  const { firewall: firewallModule, tracker: trackerModule, seeder: seederModule } = await network;
+  const { firewall: firewallModule, tracker: trackerModule, seeder: seederModule } = await loadNetwork();
   const metadata = buildMetadata(source.name, source.length, pieceLength, pieces);
   throwIfStopped(stopSignal);
 
