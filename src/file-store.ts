@@ -1,24 +1,46 @@
-// A read-only chunk store over the shared file: pieces are read straight from it, never written.
-import { close, open, read } from 'node:fs';
+// A read-only chunk store over the shared file: pieces are read straight from it, never written,
+// and never sent once the file has changed under them.
+import { createHash } from 'node:crypto';
+import { close, fstat, open, read } from 'node:fs';
 
 type Callback<T> = (error: Error | null, value?: T) => void;
+
+export interface FileStoreOptions {
+  file: string;
+  length: number;
+  /** The version of the file the pieces were hashed from. */
+  mtimeNs: bigint;
+  /** Concatenated 20-byte SHA-1 digests, to re-check pieces once the file has changed. */
+  pieces: Buffer;
+  /** Called once per piece found changed (and once with `undefined` when the change is first seen). */
+  onChange: (piece: number | undefined) => void;
+}
 
 /**
  * Replaces webtorrent's default fs-chunk-store + cache-chunk-store for seeding. The default opens
  * the file for writing, can delete it on destroy, and caches 20 whole pieces in memory (320 MiB
  * at 16 MiB pieces). Seeding needs none of that: reads of the requested block go to the page cache.
+ *
+ * Every read first looks at the open file (fstat, about a microsecond). While its size and mtime are
+ * those that were hashed, blocks are served as read. Once they differ, each piece is read whole and
+ * checked against its SHA-1 before any block of it is sent; a piece that no longer matches is
+ * refused, so a recipient never receives data that is not the file the .torrent describes.
  */
 export class ReadOnlyFileStore {
   readonly chunkLength: number;
-  readonly #file: string;
-  readonly #length: number;
+  readonly #options: FileStoreOptions;
   #fd: Promise<number> | undefined;
   #closed = false;
+  #changed = false;
+  /** Verdicts on pieces since the change, valid for the mtime they were reached at. */
+  #verdicts = new Map<number, boolean>();
+  #verdictMtime = -1n;
+  /** The last piece verified whole, to serve its blocks without reading it again. */
+  #verifiedPiece: { index: number; data: Buffer } | undefined;
 
-  constructor(chunkLength: number, options: { file: string; length: number }) {
+  constructor(chunkLength: number, options: FileStoreOptions) {
     this.chunkLength = chunkLength;
-    this.#file = options.file;
-    this.#length = options.length;
+    this.#options = options;
   }
 
   put(_index: number, _buffer: Uint8Array, callback: Callback<void>): void {
@@ -31,23 +53,59 @@ export class ReadOnlyFileStore {
       return;
     }
     const pieceStart = index * this.chunkLength;
-    const pieceLength = Math.min(this.chunkLength, this.#length - pieceStart);
+    const pieceLength = Math.min(this.chunkLength, this.#options.length - pieceStart);
     const offset = options?.offset ?? 0;
     const length = options?.length ?? pieceLength - offset;
-    if (index < 0 || pieceLength <= 0 || offset < 0 || length < 0 || offset + length > pieceLength) {
+    if (!Number.isInteger(index) || index < 0 || pieceLength <= 0 || offset < 0 || length < 0 || offset + length > pieceLength) {
       queueMicrotask(() => callback(new Error(`piece ${index} has no bytes ${offset}..${offset + length}`)));
       return;
     }
     this.#open().then(
-      (fd) => readFully(fd, Buffer.allocUnsafe(length), pieceStart + offset, callback),
+      (fd) => this.#serve(fd, index, pieceStart, pieceLength, offset, length, callback),
       (error: Error) => callback(error),
     );
+  }
+
+  #serve(fd: number, index: number, pieceStart: number, pieceLength: number, offset: number, length: number, callback: Callback<Buffer>): void {
+    fstat(fd, { bigint: true }, (error, stats) => {
+      if (error) return callback(error);
+      const unchanged = Number(stats.size) === this.#options.length && stats.mtimeNs === this.#options.mtimeNs;
+      if (unchanged && !this.#changed) return readFully(fd, Buffer.allocUnsafe(length), pieceStart + offset, callback);
+      if (!this.#changed) {
+        this.#changed = true;
+        this.#options.onChange(undefined);
+      }
+      if (stats.mtimeNs !== this.#verdictMtime) {
+        this.#verdicts.clear();
+        this.#verifiedPiece = undefined;
+        this.#verdictMtime = stats.mtimeNs;
+      }
+      const refuse = (): void => callback(new Error(`piece ${index} changed on disk since it was hashed`));
+      if (this.#verdicts.get(index) === false) return refuse();
+      if (this.#verifiedPiece?.index === index) return callback(null, Buffer.from(this.#verifiedPiece.data.subarray(offset, offset + length)));
+      if (pieceStart + pieceLength > Number(stats.size)) return this.#condemn(index, refuse);
+      readFully(fd, Buffer.allocUnsafe(pieceLength), pieceStart, (readError, data) => {
+        if (readError || !data) return callback(readError);
+        const expected = this.#options.pieces.subarray(index * 20, index * 20 + 20);
+        if (!createHash('sha1').update(data).digest().equals(expected)) return this.#condemn(index, refuse);
+        this.#verdicts.set(index, true);
+        this.#verifiedPiece = { index, data };
+        callback(null, Buffer.from(data.subarray(offset, offset + length)));
+      });
+    });
+  }
+
+  #condemn(index: number, refuse: () => void): void {
+    if (!this.#verdicts.has(index)) this.#options.onChange(index);
+    this.#verdicts.set(index, false);
+    refuse();
   }
 
   close(callback: Callback<void> = () => {}): void {
     this.#closed = true;
     const fd = this.#fd;
     this.#fd = undefined;
+    this.#verifiedPiece = undefined;
     if (!fd) {
       queueMicrotask(() => callback(null));
       return;
@@ -65,7 +123,7 @@ export class ReadOnlyFileStore {
 
   #open(): Promise<number> {
     this.#fd ??= new Promise((resolve, reject) => {
-      open(this.#file, 'r', (error, fd) => (error ? reject(error) : resolve(fd)));
+      open(this.#options.file, 'r', (error, fd) => (error ? reject(error) : resolve(fd)));
     });
     return this.#fd;
   }

@@ -147,7 +147,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   // 8. Seed on the fixed peer port. The seeder announces over loopback, which always reaches the
   //    tracker, even where the host name does not resolve to this machine from here.
   const seederTorrent = encodeTorrentFile(metadata, [`http://127.0.0.1:${trackerPort}/announce`], `share-file ${env.version}`);
-  const seeder = await seederModule.startSeeder({ peerId, port: peerPort, file: source.path, length: source.length, pieceCount: pieces.length / 20, torrentFile: seederTorrent, allows });
+  const seeder = await seederModule.startSeeder({ peerId, port: peerPort, file: source.path, length: source.length, pieceCount: pieces.length / 20, torrentFile: seederTorrent, allows, mtimeNs: source.mtimeNs, pieces });
   cleanup.defer('the seeder', () => seeder.close());
   throwIfStopped(stopSignal);
 
@@ -178,6 +178,18 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   seeder.events.on('peer-connected', (peer) => reporter.emit({ event: 'peer-connected', peer: peer.address, peerId: peer.peerId }));
   seeder.events.on('peer-disconnected', (peer) => reporter.emit({ event: 'peer-disconnected', peer: peer.address, peerId: peer.peerId }));
   seeder.events.on('peer-completed', (peer) => onCompleted(peer.peerId, peer.address));
+  let changedPieces = 0;
+  seeder.events.on('file-changed', (piece) => {
+    if (piece === undefined) {
+      reporter.emit({ event: 'warning', message: `\`${source.path}\` changed on disk while being shared; every piece is now checked before it is sent, and pieces that no longer match are not sent` });
+      return;
+    }
+    changedPieces += 1;
+    // One line per changed piece would flood a log when a VM writes all over its image.
+    if (changedPieces <= 3 || Number.isInteger(Math.log2(changedPieces))) {
+      reporter.emit({ event: 'warning', message: `piece ${piece} of \`${source.name}\` no longer matches the .torrent and is not sent (${changedPieces} such pieces so far); share the file again once it has stopped changing` });
+    }
+  });
   tracker.events.on('announce', (announced) => {
     // A recipient that finished while talking to other recipients tells the tracker, not us.
     if (announced.peerId !== peerId && announced.event === 'completed') onCompleted(announced.peerId, formatAddress(announced.ip, announced.port));

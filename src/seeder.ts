@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import WebTorrent, { type Torrent, type Wire } from 'webtorrent';
 import { ShareFileError } from './errors.ts';
 import { formatAddress } from './format.ts';
-import { ReadOnlyFileStore } from './file-store.ts';
+import { ReadOnlyFileStore, type FileStoreOptions } from './file-store.ts';
 import { portError } from './tracker.ts';
 
 export interface SeederConfig {
@@ -17,6 +17,9 @@ export interface SeederConfig {
   torrentFile: Buffer;
   /** Whether a peer at this address may connect (`--allow`). */
   allows: (ip: string) => boolean;
+  /** The hashed version of the file, and its piece hashes, to notice and contain later changes. */
+  mtimeNs: bigint;
+  pieces: Buffer;
 }
 
 export interface PeerInfo {
@@ -29,6 +32,8 @@ export interface SeederEvents {
   'peer-connected': [PeerInfo];
   'peer-disconnected': [PeerInfo];
   'peer-completed': [PeerInfo];
+  /** The file changed on disk: `piece` is one that no longer matches, undefined when first seen. */
+  'file-changed': [number | undefined];
   error: [Error];
 }
 
@@ -65,7 +70,13 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
         // The pieces were hashed from this very file a moment ago (or come from the verified cache).
         skipVerify: true,
         store: ReadOnlyFileStore,
-        storeOpts: { file: config.file, length: config.length },
+        storeOpts: {
+          file: config.file,
+          length: config.length,
+          mtimeNs: config.mtimeNs,
+          pieces: config.pieces,
+          onChange: (piece: number | undefined) => events.emit('file-changed', piece),
+        } satisfies FileStoreOptions,
         storeCacheSlots: 0,
       });
       added.once('error', reject);

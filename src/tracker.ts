@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Server as TrackerServer, type AnnounceParams } from 'bittorrent-tracker';
+import bencode from 'bencode';
 import { ShareFileError } from './errors.ts';
 
 export interface TrackerConfig {
@@ -89,7 +90,7 @@ export async function startTracker(config: TrackerConfig): Promise<TrackerHandle
       res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not allowed\n');
       return;
     }
-    handleRequest(req, res, { tracker, torrentFile: config.torrentFile, expected });
+    handleRequest(req, res, { tracker, infoHash: config.infoHash, torrentFile: config.torrentFile, expected });
   });
   // Slow or idle clients must not hold sockets open forever.
   server.headersTimeout = 10_000;
@@ -113,6 +114,7 @@ export async function startTracker(config: TrackerConfig): Promise<TrackerHandle
 
 interface RequestContext {
   tracker: TrackerServer;
+  infoHash: string;
   torrentFile: Buffer;
   expected: Buffer;
 }
@@ -129,6 +131,12 @@ function handleRequest(req: IncomingMessage, res: ServerResponse, context: Reque
     return;
   }
   if (path === '/scrape') {
+    // Scrapes answer for our torrent alone: a foreign info hash learns nothing, not even "zero".
+    const asked = queryValues(url, 'info_hash');
+    if (asked.some((value) => value.toString('hex') !== context.infoHash)) {
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end(Buffer.from(bencode.encode({ 'failure reason': 'this tracker serves one torrent only' })));
+      return;
+    }
     context.tracker.onHttpRequest(req, res, { action: 'scrape' });
     return;
   }
@@ -143,6 +151,29 @@ function handleRequest(req: IncomingMessage, res: ServerResponse, context: Reque
     return;
   }
   res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
+}
+
+/** The raw bytes of every `name=` in a query string: info hashes are binary, percent-encoded. */
+export function queryValues(url: string, name: string): Buffer[] {
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+  const values: Buffer[] = [];
+  for (const pair of query.split('&')) {
+    const equals = pair.indexOf('=');
+    if (equals < 0 || pair.slice(0, equals) !== name) continue;
+    const raw = pair.slice(equals + 1);
+    const bytes: number[] = [];
+    for (let index = 0; index < raw.length; index++) {
+      const hex = raw[index] === '%' ? raw.slice(index + 1, index + 3) : '';
+      if (/^[0-9a-f]{2}$/i.test(hex)) {
+        bytes.push(Number.parseInt(hex, 16));
+        index += 2;
+      } else {
+        bytes.push(raw.charCodeAt(index) & 0xff);
+      }
+    }
+    values.push(Buffer.from(bytes));
+  }
+  return values;
 }
 
 function digest(text: string): Buffer {

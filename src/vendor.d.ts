@@ -88,7 +88,7 @@ declare module 'webtorrent' {
     skipVerify?: boolean;
     store?: unknown;
     storeCacheSlots?: number;
-    storeOpts?: Record<string, unknown>;
+    storeOpts?: object;
     private?: boolean;
     announce?: string[];
     strategy?: string;
@@ -120,4 +120,15 @@ declare module 'parse-torrent' {
   }
   function parseTorrent(input: string | Uint8Array): Promise<ParsedTorrent>;
   export default parseTorrent;
+}
+
+declare module 'bittorrent-protocol' {
+  import { Duplex } from 'node:stream';
+  export default class Protocol extends Duplex {
+    handshake(infoHash: string, peerId: string, extensions?: Record<string, boolean>): void;
+    interested(): void;
+    setTimeout(ms: number, unref?: boolean): void;
+    request(index: number, offset: number, length: number, callback: (error: Error | null, block: Buffer) => void): void;
+    destroy(): this;
+  }
 }

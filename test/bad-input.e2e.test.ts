@@ -1,12 +1,12 @@
 // Bad input: one line on stderr naming the value, the right exit code, and nothing left behind.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import getPort from 'get-port';
-import { randomFile, runShare, tempDir } from './helpers.ts';
+import { asNobody, randomFile, runShare, startShare, tempDir } from './helpers.ts';
 
 describe('bad input', () => {
   let dir: string;
@@ -63,6 +63,19 @@ describe('bad input', () => {
       assert.deepEqual((await readdir(dir)).sort(), before, 'no file left behind');
     });
   }
+
+  it('an unreadable file (for a user who is not root): one line, exit 1, nothing left', async () => {
+    const own = await tempDir();
+    const secret = await randomFile(own, 'secret.bin', 1000);
+    await chmod(secret, 0o000);
+    const share = startShare([secret, ...base], { cwd: own, json: false, command: await asNobody(own) });
+    const { code } = await share.exited;
+    assert.equal(code, 1);
+    assert.match(share.stderr(), /^error: cannot read `.*secret\.bin` \(EACCES\); check that you may read it/);
+    assert.equal(share.stderr().trimEnd().split('\n').length, 1);
+    assert.deepEqual((await readdir(own)).sort(), ['node', 'secret.bin']);
+    await rm(own, { recursive: true, force: true });
+  });
 
   it('help and version exit 0 on stdout', async () => {
     const help = await runShare(['--help']);

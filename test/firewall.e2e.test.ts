@@ -1,10 +1,10 @@
 // Two real hosts: the sharer behind a REJECT firewall, the recipient's aria2c in another namespace.
 import assert from 'node:assert/strict';
-import { chmod, copyFile, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTwoHosts, type TwoHosts } from './netns.ts';
-import { aria2cArgs, BIN, randomFile, runShare, startShare, stopShare, tempDir, type RunningShare } from './helpers.ts';
+import { aria2cArgs, asNobody, BIN, randomFile, runShare, startShare, stopShare, tempDir, type RunningShare } from './helpers.ts';
 
 const TAGGED = /share-file pid=(\d+) port=(\d+)/g;
 
@@ -213,16 +213,7 @@ describe('without a usable iptables', () => {
   });
 
   it('as a user who is not root and has no sudo, --firewall iptables fails cleanly', async () => {
-    // A copy of node that the unprivileged user may run, wherever this node is installed.
-    const node = path.join(dir, 'node');
-    await copyFile(process.execPath, node);
-    await chmod(node, 0o755);
-    await chmod(dir, 0o777);
-    const share = startShare(['--firewall', 'iptables', file, '--ip', '127.0.0.1', '-H', '127.0.0.1'], {
-      cwd: dir,
-      json: false,
-      command: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', node, BIN],
-    });
+    const share = startShare(['--firewall', 'iptables', file, '--ip', '127.0.0.1', '-H', '127.0.0.1'], { cwd: dir, json: false, command: await asNobody(dir) });
     const { code } = await share.exited;
     assert.equal(code, 1, share.stderr());
     assert.match(share.stderr(), /^error: cannot change the firewall: (sudo|iptables).*; run share-file as root/);

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -164,4 +164,16 @@ export function isPortFree(port: number): Promise<boolean> {
 export async function stopShare(running: RunningShare, signal: NodeJS.Signals = 'SIGINT'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (running.child.exitCode === null) running.child.kill(signal);
   return running.exited;
+}
+
+/**
+ * The CLI as user `nobody`, for what root cannot see (unreadable files, no iptables rights): a copy
+ * of this node in `dir`, wherever this node is installed, and `dir` opened to everyone.
+ */
+export async function asNobody(dir: string): Promise<string[]> {
+  const node = path.join(dir, 'node');
+  await copyFile(process.execPath, node);
+  await chmod(node, 0o755);
+  await chmod(dir, 0o777);
+  return ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', node, BIN];
 }
