@@ -14,6 +14,9 @@ export interface FileStoreOptions {
   pieces: Buffer;
   /** Called once per piece found changed (and once with `undefined` when the change is first seen). */
   onChange: (piece: number | undefined) => void;
+  /** Whether to send a block of this piece now (see HandOutPolicy), and what was sent. */
+  mayServe: (piece: number) => boolean;
+  onServed: (piece: number, bytes: number) => void;
 }
 
 /**
@@ -60,8 +63,16 @@ export class ReadOnlyFileStore {
       queueMicrotask(() => callback(new Error(`piece ${index} has no bytes ${offset}..${offset + length}`)));
       return;
     }
+    if (!this.#options.mayServe(index)) {
+      queueMicrotask(() => callback(new Error(`piece ${index} is left to the other recipients for now`)));
+      return;
+    }
+    const served: Callback<Buffer> = (error, buffer) => {
+      if (buffer) this.#options.onServed(index, buffer.length);
+      callback(error, buffer);
+    };
     this.#open().then(
-      (fd) => this.#serve(fd, index, pieceStart, pieceLength, offset, length, callback),
+      (fd) => this.#serve(fd, index, pieceStart, pieceLength, offset, length, served),
       (error: Error) => callback(error),
     );
   }

@@ -147,7 +147,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   // 8. Seed on the fixed peer port. The seeder announces over loopback, which always reaches the
   //    tracker, even where the host name does not resolve to this machine from here.
   const seederTorrent = encodeTorrentFile(metadata, [`http://127.0.0.1:${trackerPort}/announce`], `share-file ${env.version}`);
-  const seeder = await seederModule.startSeeder({ peerId, port: peerPort, file: source.path, length: source.length, pieceCount: pieces.length / 20, torrentFile: seederTorrent, allows, mtimeNs: source.mtimeNs, pieces });
+  const seeder = await seederModule.startSeeder({ peerId, port: peerPort, file: source.path, length: source.length, pieceCount: pieces.length / 20, pieceLength, torrentFile: seederTorrent, allows, mtimeNs: source.mtimeNs, pieces });
   cleanup.defer('the seeder', () => seeder.close());
   throwIfStopped(stopSignal);
 
@@ -191,20 +191,25 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     }
   });
   tracker.events.on('announce', (announced) => {
-    // A recipient that finished while talking to other recipients tells the tracker, not us.
-    if (announced.peerId !== peerId && announced.event === 'completed') onCompleted(announced.peerId, formatAddress(announced.ip, announced.port));
+    // A recipient that finished while talking to other recipients tells the tracker, not us: with a
+    // `completed` announce, or (aria2c with --seed-time=0) only a `stopped` one with nothing left.
+    if (announced.peerId !== peerId && (announced.event === 'completed' || announced.left === 0)) onCompleted(announced.peerId, formatAddress(announced.ip, announced.port));
   });
 
   let lastUploaded = 0;
-  const progress = setInterval(() => {
+  const reportProgress = (always: boolean): void => {
     const stats = seeder.stats();
-    if (stats.peers.length === 0 && stats.uploaded === lastUploaded) return;
+    if (!always && stats.peers.length === 0 && stats.uploaded === lastUploaded) return;
     lastUploaded = stats.uploaded;
     reporter.emit({ event: 'progress', uploaded: stats.uploaded, uploadRate: stats.uploadRate, ratio: stats.uploaded / source.length, completedPeers: completedPeers.size, peers: stats.peers });
-  }, PROGRESS_INTERVAL_MS);
+  };
+  const progress = setInterval(() => reportProgress(false), PROGRESS_INTERVAL_MS);
   cleanup.defer('the progress timer', () => clearInterval(progress));
 
-  return await waitForStop(stopSignal, seeder.events);
+  const reason = await waitForStop(stopSignal, seeder.events);
+  // The final totals, for scripts that want to know how much was sent.
+  reportProgress(true);
+  return reason;
 }
 
 function loadNetworkModules(): Promise<{ firewall: typeof FirewallModule; tracker: typeof TrackerModule; seeder: typeof SeederModule }> {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import WebTorrent, { type Torrent, type Wire } from 'webtorrent';
 import { ShareFileError } from './errors.ts';
 import { formatAddress } from './format.ts';
+import { HandOutPolicy } from './hand-out.ts';
 import { ReadOnlyFileStore, type FileStoreOptions } from './file-store.ts';
 import { portError } from './tracker.ts';
 
@@ -13,6 +14,7 @@ export interface SeederConfig {
   file: string;
   length: number;
   pieceCount: number;
+  pieceLength: number;
   /** A .torrent with our info dictionary whose tracker is reachable from this process (loopback). */
   torrentFile: Buffer;
   /** Whether a peer at this address may connect (`--allow`). */
@@ -60,6 +62,16 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
   });
   const events = new EventEmitter<SeederEvents>();
   const watched = new Set<WatchedWire>();
+  const handOut = new HandOutPolicy({
+    pieceCount: config.pieceCount,
+    pieceLength: config.pieceLength,
+    length: config.length,
+    holders: (index) => {
+      let holders = 0;
+      for (const { wire } of watched) if (wire.peerPieces.get(index)) holders += 1;
+      return holders;
+    },
+  });
   const destroy = (): Promise<void> => new Promise((resolve) => client.destroy(() => resolve()));
 
   try {
@@ -76,6 +88,8 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
           mtimeNs: config.mtimeNs,
           pieces: config.pieces,
           onChange: (piece: number | undefined) => events.emit('file-changed', piece),
+          mayServe: (piece: number) => handOut.mayServe(piece),
+          onServed: (piece: number, bytes: number) => handOut.sent(piece, bytes),
         } satisfies FileStoreOptions,
         storeCacheSlots: 0,
       });
