@@ -1,22 +1,15 @@
 // Launch to "ready" on a 1 GiB file, cold and warm, against mktorrent hashing the same file in the same run.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import createTorrent from 'create-torrent';
 import { pieceLengthFor } from '../src/torrent.ts';
+import { writeRandomFile } from './files.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'share-file.js');
 const SIZE = 1024 * 1024 * 1024;
 const ROUNDS = 3;
-
-async function writeRandomFile(file: string, size: number): Promise<void> {
-  const handle = await open(file, 'w');
-  const block = randomBytes(16 * 1024 * 1024);
-  for (let written = 0; written < size; written += block.length) await handle.write(block, 0, Math.min(block.length, size - written));
-  await handle.close();
-}
 
 function timeCommand(command: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
