@@ -43,21 +43,17 @@ describe('sharing a 32 MiB file on loopback', () => {
     await waitUntil(() => share.stderr().includes('aria2c --seed-time=0 '));
   });
 
-  it('serves a .torrent that aria2c downloads byte-identical', async () => {
+  const downloadsIdentical = async (source: string): Promise<void> => {
     const target = await tempDir();
-    const result = await runCommand('aria2c', aria2cArgs(target, String(ready.torrent)));
+    const result = await runCommand('aria2c', aria2cArgs(target, source));
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.ok((await readFile(path.join(target, FILE_NAME))).equals(await readFile(file)));
     await rm(target, { recursive: true, force: true });
-  });
+  };
 
-  it('serves the torrent URL, from which aria2c also gets the bytes', async () => {
-    const target = await tempDir();
-    const result = await runCommand('aria2c', aria2cArgs(target, String(ready.torrentUrl)));
-    assert.equal(result.code, 0, result.stdout + result.stderr);
-    assert.ok((await readFile(path.join(target, FILE_NAME))).equals(await readFile(file)));
-    await rm(target, { recursive: true, force: true });
-  });
+  it('serves a .torrent that aria2c downloads byte-identical', () => downloadsIdentical(String(ready.torrent)));
+
+  it('serves the torrent URL, from which aria2c also gets the bytes', () => downloadsIdentical(String(ready.torrentUrl)));
 
   it('reports each finished recipient once in a completed event', async () => {
     await waitUntil(() => share.events.filter((event) => event.event === 'completed').length >= 2);
