@@ -101,8 +101,12 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
 
   // 4. Hash the file once, on every core, unless this very version is in the hash cache.
   const pieceLength = pieceLengthFor(source.length);
+  let hashingStarted = false;
   const onHashing = (event: HashingEvent): void => {
     reporter.emit(event);
+    if (hashingStarted) return;
+    hashingStarted = true;
+    // The workers exist by now: load the network half (and ask iptables) beside them.
     if (!network) setImmediate(() => (options.firewall === 'auto' ? probeFirewall() : loadNetwork()));
   };
   const pieces = await obtainPieces({ source, pieceLength, cache: new HashCache(env.cacheDir), signal: stopSignal, onHashing }).catch(
