@@ -16,7 +16,8 @@ export function formatRate(bytesPerSecond: number): string {
 }
 
 export function formatDuration(milliseconds: number): string {
-  const seconds = Math.max(0, Math.round(milliseconds / 1000));
+  if (milliseconds < 9950) return `${(Math.max(0, milliseconds) / 1000).toFixed(1)}s`;
+  const seconds = Math.round(milliseconds / 1000);
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
