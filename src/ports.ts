@@ -37,10 +37,21 @@ async function isFree(port: number): Promise<boolean> {
 }
 
 async function ensureFree(port: number, what: 'tracker' | 'peer'): Promise<void> {
-  if (await isFree(port)) return;
-  const flag = what === 'tracker' ? '--port' : '--peer-port';
-  throw new ShareFileError('PORT_BUSY', `${what} port \`${port}\` is already in use`, { hint: `choose another with ${flag}, or leave it out to pick a free one` });
+  if (!(await isFree(port))) throw portError(what, port, 'EADDRINUSE');
 }
+
+/** A listen() that failed, as the user should read it: which port, and which flag changes it. */
+export function portError(what: 'tracker' | 'peer', port: number, code: string | undefined, cause?: unknown): ShareFileError {
+  const flag = what === 'tracker' ? '--port' : '--peer-port';
+  if (code === 'EADDRINUSE') {
+    return new ShareFileError('PORT_BUSY', `${what} port \`${port}\` is already in use`, { hint: `choose another with ${flag}, or leave it out to pick a free one`, cause });
+  }
+  if (code === 'EACCES') {
+    return new ShareFileError('PORT_BUSY', `${what} port \`${port}\` needs privileges to listen on`, { hint: `choose a port above 1023 with ${flag}`, cause });
+  }
+  return new ShareFileError('PORT_BUSY', `cannot listen on ${what} port \`${port}\` (${code ?? 'error'})`, { hint: `choose another with ${flag}`, cause });
+}
+
 
 /** Every port of the range once, from a random start: concurrent runs rarely race for one port. */
 function* randomOrder(from: number, to: number): Generator<number> {

@@ -6,7 +6,7 @@ import { ShareFileError } from './errors.ts';
 import { formatAddress } from './format.ts';
 import { HandOutPolicy } from './hand-out.ts';
 import { ReadOnlyFileStore, type FileStoreOptions } from './file-store.ts';
-import { portError } from './tracker.ts';
+import { portError } from './ports.ts';
 
 export interface SeederConfig {
   peerId: string;
@@ -76,7 +76,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
 
   try {
     const torrent = await new Promise<Torrent>((resolve, reject) => {
-      client.once('error', (error: NodeJS.ErrnoException) => reject(error.code ? portError('peer', config.port, error) : error));
+      client.once('error', (error: NodeJS.ErrnoException) => reject(error.code ? portError('peer', config.port, error.code, error) : error));
       const added = client.add(config.torrentFile, {
         path: dirname(config.file),
         // The pieces were hashed from this very file a moment ago (or come from the verified cache).

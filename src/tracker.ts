@@ -6,7 +6,7 @@ import { isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Server as TrackerServer, type AnnounceParams } from 'bittorrent-tracker';
 import bencode from 'bencode';
-import { ShareFileError } from './errors.ts';
+import { portError } from './ports.ts';
 
 export interface TrackerConfig {
   port: number;
@@ -196,7 +196,7 @@ function isOwnAddress(ip: string): boolean {
 function listen(server: ReturnType<typeof createServer>, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      reject(portError('tracker', port, error));
+      reject(portError('tracker', port, error.code, error));
     };
     server.once('error', onError);
     server.listen({ port }, () => {
@@ -204,15 +204,4 @@ function listen(server: ReturnType<typeof createServer>, port: number): Promise<
       resolve();
     });
   });
-}
-
-export function portError(what: 'tracker' | 'peer', port: number, error: NodeJS.ErrnoException): ShareFileError {
-  const flag = what === 'tracker' ? '--port' : '--peer-port';
-  if (error.code === 'EADDRINUSE') {
-    return new ShareFileError('PORT_BUSY', `${what} port \`${port}\` is already in use`, { hint: `choose another with ${flag}, or leave it out to pick a free one`, cause: error });
-  }
-  if (error.code === 'EACCES') {
-    return new ShareFileError('PORT_BUSY', `${what} port \`${port}\` needs privileges to listen on`, { hint: `choose a port above 1023 with ${flag}`, cause: error });
-  }
-  return new ShareFileError('PORT_BUSY', `cannot listen on ${what} port \`${port}\` (${error.code ?? error.message})`, { hint: `choose another with ${flag}`, cause: error });
 }
