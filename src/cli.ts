@@ -29,7 +29,7 @@ export function readVersion(): string {
 function buildProgram(version: string, env: CliEnvironment): Command {
   return new Command('share-file')
     .description('Share one file with BitTorrent: builds the .torrent, runs its own tracker, opens the firewall, seeds, and cleans up on exit.')
-    .argument('<file>', 'the file to share')
+    .argument('<file>', 'the file (or folder) to share')
     .argument('[port]', 'tracker port, as --port')
     .argument('[hostname]', 'host name for the announce URL, as --hostname')
     .argument('[ip]', 'address handed to peers, as --ip')
@@ -40,6 +40,7 @@ function buildProgram(version: string, env: CliEnvironment): Command {
     .option('-o, --torrent <path>', 'where the .torrent is written (default: ./<file name>-<port>.torrent)')
     .option('--firewall <mode>', `open the ports in the firewall: ${FIREWALL_MODES.join(', ')}`, 'auto')
     .option('--allow <cidr>', 'only these sources may connect (repeatable): firewall rules, tracker and seeder', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--announce <url>', 'share through this tracker instead of our own (repeatable); no tracker of our own runs', (value: string, previous: string[] = []) => [...previous, value])
     .option('--json', 'newline-delimited JSON events on stdout')
     .option('--exit-after <n>', 'stop cleanly once n peers have the whole file')
     .option('--timeout <duration>', 'stop cleanly after this long, counted from launch (90s, 15m, 2h)')

@@ -1,11 +1,17 @@
-// Worker thread: SHA-1 of a contiguous run of pieces, read sequentially in large blocks.
+// Worker thread: SHA-1 of a contiguous run of pieces, read sequentially in large blocks. The pieces
+// run across the shared files as if they were one stream (a multi-file torrent's pieces do).
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 
+export interface HashSpan {
+  path: string;
+  length: number;
+}
+
 export interface HashJob {
-  file: string;
-  fileLength: number;
+  /** Every shared file, in torrent order. */
+  files: HashSpan[];
   pieceLength: number;
   firstPiece: number;
   endPiece: number;
@@ -16,20 +22,62 @@ export type HashWorkerMessage = { type: 'progress'; bytes: number } | { type: 'd
 
 const PROGRESS_EVERY_BYTES = 32 * 1024 * 1024;
 
+/** Reads the stream of all files from `position`, one file at a time, each opened once. */
+class SpanReader {
+  readonly #files: HashSpan[];
+  #index = 0;
+  #start = 0;
+  #fd: number | undefined;
+
+  constructor(files: HashSpan[], position: number) {
+    this.#files = files;
+    while (this.#index < files.length && this.#start + files[this.#index]!.length <= position) {
+      this.#start += files[this.#index]!.length;
+      this.#index += 1;
+    }
+  }
+
+  /** Reads up to `length` bytes at `position` (never across a file boundary). */
+  read(buffer: Buffer, length: number, position: number): number {
+    let file = this.#files[this.#index];
+    while (file && position >= this.#start + file.length) {
+      this.#close();
+      this.#start += file.length;
+      this.#index += 1;
+      file = this.#files[this.#index];
+    }
+    if (!file) return 0;
+    this.#fd ??= openSync(file.path, 'r');
+    const within = position - this.#start;
+    const read = readSync(this.#fd, buffer, 0, Math.min(length, file.length - within), within);
+    if (read === 0) throw new Error(`\`${file.path}\` ended at byte ${within}, before the ${file.length} bytes it had when hashing began`);
+    return read;
+  }
+
+  #close(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+
+  close(): void {
+    this.#close();
+  }
+}
+
 function hashRange(job: HashJob, post: (message: HashWorkerMessage, transfer?: ArrayBuffer[]) => void): void {
   const hashes = new Uint8Array((job.endPiece - job.firstPiece) * 20);
   const buffer = Buffer.allocUnsafe(job.readSize);
-  const end = Math.min(job.endPiece * job.pieceLength, job.fileLength);
+  const totalLength = job.files.reduce((sum, file) => sum + file.length, 0);
+  const end = Math.min(job.endPiece * job.pieceLength, totalLength);
   let position = job.firstPiece * job.pieceLength;
   let piece = job.firstPiece;
   let pieceEnd = Math.min(position + job.pieceLength, end);
   let hash = createHash('sha1');
   let unreported = 0;
-  const fd = openSync(job.file, 'r');
+  const reader = new SpanReader(job.files, position);
   try {
     while (position < end) {
-      const read = readSync(fd, buffer, 0, Math.min(buffer.length, end - position), position);
-      if (read === 0) throw new Error(`the file ended at byte ${position}, before the ${end} bytes it had when hashing began`);
+      const read = reader.read(buffer, Math.min(buffer.length, end - position), position);
       let offset = 0;
       while (offset < read) {
         const take = Math.min(read - offset, pieceEnd - (position + offset));
@@ -50,7 +98,7 @@ function hashRange(job: HashJob, post: (message: HashWorkerMessage, transfer?: A
       }
     }
   } finally {
-    closeSync(fd);
+    reader.close();
   }
   if (unreported > 0) post({ type: 'progress', bytes: unreported });
   post({ type: 'done', hashes }, [hashes.buffer]);

@@ -1,11 +1,11 @@
 // Piece hashing on every core: each worker thread hashes a contiguous run of pieces of the file.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { HashJob, HashWorkerMessage } from './hash-worker.ts';
+import type { HashJob, HashSpan, HashWorkerMessage } from './hash-worker.ts';
 
 export interface HashOptions {
-  file: string;
-  fileLength: number;
+  /** The shared files in torrent order; pieces run across them. */
+  files: HashSpan[];
   pieceLength: number;
   /** Defaults to one per core. */
   workers?: number;
@@ -23,7 +23,8 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' 
 
 /** The concatenated 20-byte SHA-1 of every piece, in order. */
 export async function hashPieces(options: HashOptions): Promise<Buffer> {
-  const pieceCount = Math.ceil(options.fileLength / options.pieceLength);
+  const totalLength = options.files.reduce((sum, file) => sum + file.length, 0);
+  const pieceCount = Math.ceil(totalLength / options.pieceLength);
   const workerCount = Math.max(1, Math.min(options.workers ?? availableParallelism(), pieceCount));
   const ranges = splitEvenly(pieceCount, workerCount);
   let hashed = 0;
@@ -31,8 +32,8 @@ export async function hashPieces(options: HashOptions): Promise<Buffer> {
     ranges.map(([firstPiece, endPiece]) =>
       runWorker(
         {
-          file: options.file,
-          fileLength: options.fileLength,
+          // Only a path and a length each: a folder of many files stays cheap to hand to a worker.
+          files: options.files.map(({ path, length }) => ({ path, length })),
           pieceLength: options.pieceLength,
           firstPiece,
           endPiece,

@@ -18,6 +18,8 @@ export interface ShareOptions {
   firewall: FirewallMode;
   /** Sources allowed in (firewall, tracker, seeder); empty for everyone. */
   allow: Cidr[];
+  /** Other trackers to share through instead of our own; empty for our own. */
+  announce: string[];
   json: boolean;
   /** Stop cleanly once this many peers have the whole file. */
   exitAfter: number | undefined;
@@ -49,6 +51,7 @@ export interface RawOptions {
   torrent?: string | undefined;
   firewall?: string | undefined;
   allow?: string[] | undefined;
+  announce?: string[] | undefined;
   json?: boolean | undefined;
   exitAfter?: string | undefined;
   timeout?: string | undefined;
@@ -183,6 +186,22 @@ export function parseDuration(value: string, what: string): number {
   return milliseconds;
 }
 
+const TRACKER_PROTOCOLS = ['http:', 'https:', 'udp:'];
+
+/** A tracker's announce URL: HTTP(S) or UDP (BEP 15). WebSocket trackers need WebRTC, which share-file leaves out. */
+export function parseAnnounceUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    url = undefined;
+  }
+  if (!url || !TRACKER_PROTOCOLS.includes(url.protocol) || url.hostname === '' || (url.protocol === 'udp:' && url.port === '')) {
+    throw usageError('BAD_URL', `\`${value}\` is not a tracker announce URL`, 'give an http://, https:// or udp:// URL with a host, such as http://tracker.example:6969/announce');
+  }
+  return url.href;
+}
+
 export function parseFirewallMode(value: string): FirewallMode {
   const mode = FIREWALL_MODES.find((candidate) => candidate === value.trim().toLowerCase());
   if (!mode) {
@@ -225,6 +244,7 @@ export function parseOptions(raw: RawOptions, cwd: string): ShareOptions {
     torrentPath: raw.torrent === undefined ? undefined : path.resolve(cwd, raw.torrent),
     firewall: raw.firewall === undefined ? 'auto' : parseFirewallMode(raw.firewall),
     allow: (raw.allow ?? []).map(parseCidr),
+    announce: [...new Set((raw.announce ?? []).map(parseAnnounceUrl))],
     json: raw.json ?? false,
     exitAfter: raw.exitAfter === undefined ? undefined : parseCount(raw.exitAfter, '--exit-after'),
     timeoutMs: raw.timeout === undefined ? undefined : parseDuration(raw.timeout, '--timeout'),

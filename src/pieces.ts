@@ -1,15 +1,15 @@
-// The piece hashes of the file: from the hash cache when this exact version was hashed before, else hashed now.
+// The piece hashes of what is shared: from the hash cache when this exact version was hashed before, else hashed now.
 import { stat } from 'node:fs/promises';
 import { ShareFileError } from './errors.ts';
 import { hashPieces } from './hash.ts';
 import type { HashCache } from './hash-cache.ts';
 import type { HashingEvent } from './report.ts';
-import type { SourceFile } from './source.ts';
+import type { SharedContent } from './source.ts';
 
 const HASHING_EVENTS_PER_SECOND = 4;
 
 export interface PiecesRequest {
-  source: SourceFile;
+  source: SharedContent;
   pieceLength: number;
   cache: HashCache;
   signal: AbortSignal;
@@ -29,8 +29,7 @@ export async function obtainPieces(request: PiecesRequest): Promise<Buffer> {
 
   report(0, false);
   const pieces = await hashPieces({
-    file: source.path,
-    fileLength: source.length,
+    files: source.files,
     pieceLength,
     signal: request.signal,
     onProgress: throttle(HASHING_EVENTS_PER_SECOND, (bytes) => report(bytes, false)),
@@ -46,10 +45,12 @@ export async function obtainPieces(request: PiecesRequest): Promise<Buffer> {
   return pieces;
 }
 
-export async function ensureUnchanged(source: SourceFile): Promise<void> {
-  const now = await stat(source.path, { bigint: true }).catch(() => undefined);
-  if (!now || Number(now.size) !== source.length || now.mtimeNs !== source.mtimeNs || Number(now.ino) !== source.ino) {
-    throw new ShareFileError('FILE_CHANGED', `\`${source.path}\` changed while share-file was reading it`, { hint: 'wait until nothing writes to it (a running VM, a download), then share it again' });
+export async function ensureUnchanged(source: SharedContent): Promise<void> {
+  for (const file of source.files) {
+    const now = await stat(file.path, { bigint: true }).catch(() => undefined);
+    if (!now || Number(now.size) !== file.length || now.mtimeNs !== file.mtimeNs || Number(now.ino) !== file.ino) {
+      throw new ShareFileError('FILE_CHANGED', `\`${file.path}\` changed while share-file was reading it`, { hint: 'wait until nothing writes to it (a running VM, a download), then share it again' });
+    }
   }
 }
 

@@ -8,21 +8,32 @@ export interface ReadyEvent {
   event: 'ready';
   infoHash: string;
   name: string;
+  /** `file`, or `folder` for a multi-file torrent. */
+  kind: 'file' | 'folder';
+  /** Total bytes. */
   length: number;
+  /** How many files the torrent holds (1 for a file). */
+  files: number;
   torrent: string;
   torrentUrl: string;
+  /** The content over plain HTTP (also the torrent's web seed); for a folder, a listing of its files. */
+  webUrl: string;
   magnet: string;
   announce: string[];
   trackerPort: number;
   peerPort: number;
   ip: string;
+  /** `ip:port` of the seeder, as the magnet's `x.pe` carries it. */
+  peer: string;
 }
 
 export interface ProgressEvent {
   event: 'progress';
-  /** Bytes sent to all peers since start. */
+  /** Bytes sent since start, to peers and over HTTP. */
   uploaded: number;
   uploadRate: number;
+  /** The part of `uploaded` sent over HTTP (browsers, curl, web seeding). */
+  webUploaded: number;
   /** uploaded / file size. */
   ratio: number;
   completedPeers: number;
@@ -45,7 +56,7 @@ export type ShareEvent =
   | { event: 'peer-connected'; peer: string; peerId: string }
   | { event: 'peer-disconnected'; peer: string; peerId: string }
   | ProgressEvent
-  | { event: 'completed'; peer: string; peerId: string; completedPeers: number }
+  | { event: 'completed'; peer: string; peerId: string; via: 'bittorrent' | 'http'; completedPeers: number }
   | { event: 'warning'; message: string }
   | { event: 'stopped'; reason: StopReason }
   | { event: 'error'; code: string; message: string };

@@ -12,7 +12,9 @@ import { obtainPieces } from './pieces.ts';
 import { choosePorts } from './ports.ts';
 import type { HashingEvent, Reporter, StopReason } from './report.ts';
 import { inspectSource } from './source.ts';
+import { ContentReader } from './content-reader.ts';
 import type * as FirewallModule from './firewall.ts';
+import type * as HttpServerModule from './http-server.ts';
 import type { FirewallProbe } from './firewall.ts';
 import type * as SeederModule from './seeder.ts';
 import type * as TrackerModule from './tracker.ts';
@@ -71,6 +73,11 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
 
   // 1. Check what can be checked before the long work: the file, the ports, the address.
   const source = await inspectSource(options.file);
+  if (source.skipped.length > 0) {
+    const shown = source.skipped.slice(0, 5).join(', ');
+    const more = source.skipped.length > 5 ? ` and ${source.skipped.length - 5} more` : '';
+    reporter.emit({ event: 'warning', message: `left out of \`${source.path}\`: ${shown}${more}` });
+  }
   const { trackerPort, peerPort } = await choosePorts(options.trackerPort, options.peerPort);
   const hostname = options.hostname ?? osHostname();
   let ip = options.ip;
@@ -109,33 +116,66 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     // The workers exist by now: load the network half (and ask iptables) beside them.
     if (!network) setImmediate(() => (options.firewall === 'auto' ? probeFirewall() : loadNetwork()));
   };
+  let changedPieces = 0;
+  const onContentChanged = (piece: number | undefined): void => {
+    if (piece === undefined) {
+      reporter.emit({ event: 'warning', message: `\`${source.path}\` changed on disk while being shared; every piece is now checked before it is sent, and pieces that no longer match are not sent` });
+      return;
+    }
+    changedPieces += 1;
+    // One line per changed piece would flood a log when a VM writes all over its image.
+    if (changedPieces <= 3 || Number.isInteger(Math.log2(changedPieces))) {
+      reporter.emit({ event: 'warning', message: `piece ${piece} of \`${source.name}\` no longer matches the .torrent and is not sent (${changedPieces} such pieces so far); share it again once it has stopped changing` });
+    }
+  };
   const pieces = await obtainPieces({ source, pieceLength, cache: new HashCache(env.cacheDir), signal: stopSignal, onHashing }).catch(
     (error: unknown) => {
       throw stopSignal.aborted ? new StopRequested() : error;
     },
   );
-  const { firewall: firewallModule, tracker: trackerModule, seeder: seederModule } = await loadNetwork();
-  const metadata = buildMetadata(source.name, source.length, pieceLength, pieces);
+  const { firewall: firewallModule, tracker: trackerModule, seeder: seederModule, httpServer: httpModule } = await loadNetwork();
+  const folderFiles = source.kind === 'folder' ? source.files.map(({ segments, length }) => ({ segments, length })) : undefined;
+  const metadata = buildMetadata(source.name, source.length, pieceLength, pieces, folderFiles);
   throwIfStopped(stopSignal);
+  const reader = new ContentReader({
+    files: source.files,
+    pieceLength,
+    pieces,
+    onChange: (piece) => onContentChanged(piece),
+  });
+  cleanup.defer('the shared files', () => reader.close());
 
-  // 5. Write the .torrent: its only tracker is ours.
-  const announceUrl = `http://${urlHost(hostname)}:${trackerPort}/announce`;
-  const torrentFile = encodeTorrentFile(metadata, [announceUrl], `share-file ${env.version}`);
-  await writeTorrentFile(torrentPath, torrentFile);
-
-  // 6. Start the tracker: our info hash only, our seeder handed out at the visible address.
+  // 5. Start the HTTP server: our tracker (unless --announce names others), and under a secret
+  //    token the .torrent and the content itself. The .torrent is filled in below, once its web
+  //    seed URL (which carries the token) is known.
   const peerId = makePeerId(env.version);
   const allows = allowsAddress(options.allow);
-  const tracker = await trackerModule.startTracker({
+  const ownTracker = options.announce.length === 0;
+  const tracker = ownTracker ? trackerModule.createTracker({ infoHash: metadata.infoHash, seeder: { peerId, ip, port: peerPort } }) : undefined;
+  const announce = ownTracker ? [`http://${urlHost(hostname)}:${trackerPort}/announce`] : options.announce;
+  const torrentHolder: { file: Buffer } = { file: Buffer.alloc(0) };
+  const http = await httpModule.startHttpServer({
     port: trackerPort,
-    infoHash: metadata.infoHash,
-    torrentFile,
-    torrentFileName: `${source.name}.torrent`,
-    seeder: { peerId, ip, port: peerPort },
+    get torrentFile() {
+      return torrentHolder.file;
+    },
+    name: source.name,
+    content: { name: source.name, kind: source.kind, files: source.files, reader, version: metadata.infoHash },
+    tracker,
     allows,
   });
-  cleanup.defer('the tracker', () => tracker.close());
+  cleanup.defer(ownTracker ? 'the tracker' : 'the HTTP server', () => http.close());
+  let webUploaded = 0;
+  http.events.on('served', ({ bytes }) => (webUploaded += bytes));
   throwIfStopped(stopSignal);
+
+  // 6. Write the .torrent: our tracker (or the named ones), and our HTTP server as its web seed.
+  //    A folder's web seed ends in `/`: clients append the name and each file's path (BEP 19).
+  const serverUrl = `http://${urlHost(hostname)}:${trackerPort}`;
+  const contentUrl = `${serverUrl}${http.contentPath}`;
+  const webSeed = source.kind === 'folder' ? `${contentUrl}/` : contentUrl;
+  torrentHolder.file = encodeTorrentFile(metadata, announce, `share-file ${env.version}`, [webSeed]);
+  await writeTorrentFile(torrentPath, torrentHolder.file);
 
   // 7. Open the firewall for both ports: one tagged rule each, inserted at the top of INPUT.
   const probe = await firewall;
@@ -148,64 +188,76 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   }
   throwIfStopped(stopSignal);
 
-  // 8. Seed on the fixed peer port. The seeder announces over loopback, which always reaches the
-  //    tracker, even where the host name does not resolve to this machine from here.
-  const seederTorrent = encodeTorrentFile(metadata, [`http://127.0.0.1:${trackerPort}/announce`], `share-file ${env.version}`);
-  const seeder = await seederModule.startSeeder({ peerId, port: peerPort, file: source.path, length: source.length, pieceCount: pieces.length / 20, pieceLength, torrentFile: seederTorrent, allows, mtimeNs: source.mtimeNs, pieces });
+  // 8. Seed on the fixed peer port. With our tracker, the seeder announces over loopback, which
+  //    always reaches it, even where the host name does not resolve to this machine from here.
+  const seederAnnounce = ownTracker ? [`http://127.0.0.1:${trackerPort}/announce`] : announce;
+  const seederTorrent = encodeTorrentFile(metadata, seederAnnounce, `share-file ${env.version}`);
+  const seeder = await seederModule.startSeeder({ peerId, port: peerPort, reader, torrentFile: seederTorrent, allows });
   cleanup.defer('the seeder', () => seeder.close());
   throwIfStopped(stopSignal);
 
   // 9. Tell the person what to hand the recipient.
-  const torrentUrl = `http://${urlHost(hostname)}:${trackerPort}${tracker.torrentPath}`;
+  const peer = formatAddress(ip, peerPort);
+  const torrentUrl = `${serverUrl}${http.torrentPath}`;
   reporter.emit({
     event: 'ready',
     infoHash: metadata.infoHash,
     name: source.name,
+    kind: source.kind,
     length: source.length,
+    files: source.files.length,
     torrent: torrentPath,
     torrentUrl,
-    magnet: magnetLink({ infoHash: metadata.infoHash, name: source.name, announce: [announceUrl], peer: formatAddress(ip, peerPort) }),
-    announce: [announceUrl],
+    webUrl: source.kind === 'folder' ? `${contentUrl}/` : contentUrl,
+    magnet: magnetLink({ infoHash: metadata.infoHash, name: source.name, announce, peer }),
+    announce,
     trackerPort,
     peerPort,
     ip,
+    peer,
   });
 
   // 10. Follow the peers until told to stop.
   const completedPeers = new Set<string>();
-  const onCompleted = (peerId: string, peer: string): void => {
+  const onCompleted = (peerId: string, peer: string, via: 'bittorrent' | 'http' = 'bittorrent'): void => {
     if (completedPeers.has(peerId)) return;
     completedPeers.add(peerId);
-    reporter.emit({ event: 'completed', peer, peerId, completedPeers: completedPeers.size });
+    reporter.emit({ event: 'completed', peer, peerId, via, completedPeers: completedPeers.size });
     if (options.exitAfter !== undefined && completedPeers.size >= options.exitAfter) stop.abort('exit-after' satisfies StopReason);
   };
   seeder.events.on('peer-connected', (peer) => reporter.emit({ event: 'peer-connected', peer: peer.address, peerId: peer.peerId }));
   seeder.events.on('peer-disconnected', (peer) => reporter.emit({ event: 'peer-disconnected', peer: peer.address, peerId: peer.peerId }));
   seeder.events.on('peer-completed', (peer) => onCompleted(peer.peerId, peer.address));
-  let changedPieces = 0;
-  seeder.events.on('file-changed', (piece) => {
-    if (piece === undefined) {
-      reporter.emit({ event: 'warning', message: `\`${source.path}\` changed on disk while being shared; every piece is now checked before it is sent, and pieces that no longer match are not sent` });
-      return;
-    }
-    changedPieces += 1;
-    // One line per changed piece would flood a log when a VM writes all over its image.
-    if (changedPieces <= 3 || Number.isInteger(Math.log2(changedPieces))) {
-      reporter.emit({ event: 'warning', message: `piece ${piece} of \`${source.name}\` no longer matches the .torrent and is not sent (${changedPieces} such pieces so far); share the file again once it has stopped changing` });
-    }
-  });
-  tracker.events.on('announce', (announced) => {
+  // Over HTTP there is no peer id: each whole download counts once.
+  let httpDownloads = 0;
+  http.events.on('whole-file', (address) => onCompleted(`http#${++httpDownloads}`, address, 'http'));
+  tracker?.events.on('announce', (announced) => {
     // A recipient that finished while talking to other recipients tells the tracker, not us: with a
     // `completed` announce, or (aria2c with --seed-time=0) only a `stopped` one with nothing left.
     if (announced.peerId !== peerId && (announced.event === 'completed' || announced.left === 0)) onCompleted(announced.peerId, formatAddress(announced.ip, announced.port));
   });
 
   let lastUploaded = 0;
+  let lastWebUploaded = 0;
+  let lastReport = performance.now();
   const reportProgress = (always: boolean): void => {
     const stats = seeder.stats();
-    if (!always && stats.peers.length === 0 && stats.uploaded === lastUploaded) return;
-    lastUploaded = stats.uploaded;
-    reporter.emit({ event: 'progress', uploaded: stats.uploaded, uploadRate: stats.uploadRate, ratio: stats.uploaded / source.length, completedPeers: completedPeers.size, peers: stats.peers });
+    const uploaded = stats.uploaded + webUploaded;
+    if (!always && stats.peers.length === 0 && uploaded === lastUploaded) return;
+    const now = performance.now();
+    const webRate = Math.round(((webUploaded - lastWebUploaded) * 1000) / Math.max(1, now - lastReport));
+    lastUploaded = uploaded;
+    lastWebUploaded = webUploaded;
+    lastReport = now;
+    reporter.emit({
+      event: 'progress',
+      uploaded,
+      uploadRate: stats.uploadRate + webRate,
+      webUploaded,
+      ratio: uploaded / source.length,
+      completedPeers: completedPeers.size,
+      peers: stats.peers,
+    });
   };
   const progress = setInterval(() => reportProgress(false), PROGRESS_INTERVAL_MS);
   cleanup.defer('the progress timer', () => clearInterval(progress));
@@ -216,8 +268,15 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   return reason;
 }
 
-function loadNetworkModules(): Promise<{ firewall: typeof FirewallModule; tracker: typeof TrackerModule; seeder: typeof SeederModule }> {
-  return Promise.all([import('./firewall.ts'), import('./tracker.ts'), import('./seeder.ts')]).then(([firewall, tracker, seeder]) => ({ firewall, tracker, seeder }));
+interface NetworkModules {
+  firewall: typeof FirewallModule;
+  tracker: typeof TrackerModule;
+  seeder: typeof SeederModule;
+  httpServer: typeof HttpServerModule;
+}
+
+function loadNetworkModules(): Promise<NetworkModules> {
+  return Promise.all([import('./firewall.ts'), import('./tracker.ts'), import('./seeder.ts'), import('./http-server.ts')]).then(([firewall, tracker, seeder, httpServer]) => ({ firewall, tracker, seeder, httpServer }));
 }
 
 /** Resolves when a stop is requested; rejects when the seeder fails for good. */

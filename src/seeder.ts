@@ -1,27 +1,23 @@
-// The seeder: a webtorrent client configured for private seeding of one file on one fixed TCP port.
+// The seeder: a webtorrent client configured for private seeding of one torrent on one fixed TCP port.
 import { EventEmitter } from 'node:events';
-import { dirname } from 'node:path';
+import { tmpdir } from 'node:os';
 import WebTorrent, { type Torrent, type Wire } from 'webtorrent';
 import { ShareFileError } from './errors.ts';
 import { formatAddress } from './format.ts';
 import { HandOutPolicy } from './hand-out.ts';
+import type { ContentReader } from './content-reader.ts';
 import { ReadOnlyFileStore, type FileStoreOptions } from './file-store.ts';
 import { portError } from './ports.ts';
 
 export interface SeederConfig {
   peerId: string;
   port: number;
-  file: string;
-  length: number;
-  pieceCount: number;
-  pieceLength: number;
+  /** The shared bytes, guarded against changes since hashing. */
+  reader: ContentReader;
   /** A .torrent with our info dictionary whose tracker is reachable from this process (loopback). */
   torrentFile: Buffer;
   /** Whether a peer at this address may connect (`--allow`). */
   allows: (ip: string) => boolean;
-  /** The hashed version of the file, and its piece hashes, to notice and contain later changes. */
-  mtimeNs: bigint;
-  pieces: Buffer;
 }
 
 export interface PeerInfo {
@@ -34,8 +30,6 @@ export interface SeederEvents {
   'peer-connected': [PeerInfo];
   'peer-disconnected': [PeerInfo];
   'peer-completed': [PeerInfo];
-  /** The file changed on disk: `piece` is one that no longer matches, undefined when first seen. */
-  'file-changed': [number | undefined];
   error: [Error];
 }
 
@@ -62,10 +56,12 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
   });
   const events = new EventEmitter<SeederEvents>();
   const watched = new Set<WatchedWire>();
+  const { reader } = config;
+  const pieceCount = reader.pieceCount;
   const handOut = new HandOutPolicy({
-    pieceCount: config.pieceCount,
-    pieceLength: config.pieceLength,
-    length: config.length,
+    pieceCount,
+    pieceLength: reader.pieceLength,
+    length: reader.length,
     holders: (index) => {
       let holders = 0;
       for (const { wire } of watched) if (wire.peerPieces.get(index)) holders += 1;
@@ -78,16 +74,13 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     const torrent = await new Promise<Torrent>((resolve, reject) => {
       client.once('error', (error: NodeJS.ErrnoException) => reject(error.code ? portError('peer', config.port, error.code, error) : error));
       const added = client.add(config.torrentFile, {
-        path: dirname(config.file),
-        // The pieces were hashed from this very file a moment ago (or come from the verified cache).
+        // Only the default store would use it; ours reads the shared files and writes nothing.
+        path: tmpdir(),
+        // The pieces were hashed from these very files a moment ago (or come from the verified cache).
         skipVerify: true,
         store: ReadOnlyFileStore,
         storeOpts: {
-          file: config.file,
-          length: config.length,
-          mtimeNs: config.mtimeNs,
-          pieces: config.pieces,
-          onChange: (piece: number | undefined) => events.emit('file-changed', piece),
+          reader,
           mayServe: (piece: number) => handOut.mayServe(piece),
           onServed: (piece: number, bytes: number) => handOut.sent(piece, bytes),
         } satisfies FileStoreOptions,
@@ -114,9 +107,9 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
       // Our own address can come back to us (a recipient's tracker list, a magnet's x.pe): no self-talk.
       // Sources outside --allow are dropped before they are served anything.
       if (wire.peerId === config.peerId || !config.allows(wire.remoteAddress)) wire.destroy();
-      else watchWire(wire, config.pieceCount, events, watched);
+      else watchWire(wire, pieceCount, events, watched);
     });
-    return { events, torrent, stats: () => statsOf(torrent, watched, config.pieceCount), close: destroy };
+    return { events, torrent, stats: () => statsOf(torrent, watched, pieceCount), close: destroy };
   } catch (error) {
     await destroy();
     if (error instanceof ShareFileError) throw error;

@@ -23,9 +23,17 @@ export function pieceLengthFor(fileLength: number): number {
   return pieceLength;
 }
 
+/** A file of a folder share: its path inside the torrent, and its size. */
+export interface TorrentFileEntry {
+  segments: string[];
+  length: number;
+}
+
 export interface TorrentMetadata {
   name: string;
   length: number;
+  /** A folder's files (BEP 3 multi-file mode); undefined for a single file. */
+  files: TorrentFileEntry[] | undefined;
   pieceLength: number;
   /** Concatenated 20-byte SHA-1 digests. */
   pieces: Buffer;
@@ -35,10 +43,13 @@ export interface TorrentMetadata {
 }
 
 /** The info dictionary depends only on the content: no tracker URL, so the info hash never does either. */
-export function buildMetadata(name: string, length: number, pieceLength: number, pieces: Buffer): TorrentMetadata {
+export function buildMetadata(name: string, length: number, pieceLength: number, pieces: Buffer, files?: TorrentFileEntry[]): TorrentMetadata {
+  const layout = files
+    ? { files: files.map((file) => ({ length: file.length, path: file.segments.map((segment) => Buffer.from(segment, 'utf8')) })) }
+    : { length };
   const info = Buffer.from(
     bencode.encode({
-      length,
+      ...layout,
       name: Buffer.from(name, 'utf8'),
       'piece length': pieceLength,
       pieces,
@@ -46,11 +57,14 @@ export function buildMetadata(name: string, length: number, pieceLength: number,
     }),
   );
   const infoHash = createHash('sha1').update(info).digest('hex');
-  return { name, length, pieceLength, pieces, infoHash, info };
+  return { name, length, files, pieceLength, pieces, infoHash, info };
 }
 
-/** The .torrent file: our info dictionary with only the trackers we name. */
-export function encodeTorrentFile(metadata: TorrentMetadata, announce: string[], createdBy: string): Buffer {
+/**
+ * The .torrent file: our info dictionary with only the trackers we name, and the web seeds (BEP 19
+ * `url-list`) we serve, if any. Neither is inside the info dictionary, so neither changes the info hash.
+ */
+export function encodeTorrentFile(metadata: TorrentMetadata, announce: string[], createdBy: string, webSeeds: string[] = []): Buffer {
   // Splice the already-encoded info in, so the bytes that were hashed are the bytes that ship.
   const outer = Buffer.from(
     bencode.encode({
@@ -59,6 +73,7 @@ export function encodeTorrentFile(metadata: TorrentMetadata, announce: string[],
       'created by': createdBy,
       'creation date': Math.floor(Date.now() / 1000),
       info: Buffer.alloc(0),
+      ...(webSeeds.length > 0 ? { 'url-list': webSeeds } : {}),
     }),
   );
   const marker = Buffer.from('4:info0:');

@@ -1,23 +1,16 @@
-// In-process HTTP tracker: announces for our torrent only, the .torrent under a secret token, nothing else.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+// The in-process BitTorrent tracker: announces and scrapes for our torrent only, our seeder handed
+// out at its visible address. It answers requests that the HTTP server (http-server.ts) routes to it.
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Server as TrackerServer, type AnnounceParams } from 'bittorrent-tracker';
 import bencode from 'bencode';
-import { portError } from './ports.ts';
 
 export interface TrackerConfig {
-  port: number;
   infoHash: string;
-  torrentFile: Buffer;
-  /** The name the .torrent is served under, such as `vm.img.torrent`. */
-  torrentFileName: string;
   /** Our own seeder: the tracker hands it out at `ip:port`, wherever its announce came from. */
   seeder: { peerId: string; ip: string; port: number };
-  /** Whether a source address may use the tracker at all (`--allow`). */
-  allows: (ip: string) => boolean;
 }
 
 export interface AnnouncedPeer {
@@ -33,11 +26,10 @@ export interface TrackerEvents {
   warning: [Error];
 }
 
-export interface TrackerHandle {
-  port: number;
-  /** `/<token>/<name>.torrent`: the only path that serves the .torrent. */
-  torrentPath: string;
+export interface Tracker {
   events: EventEmitter<TrackerEvents>;
+  /** Answers `/announce` and `/scrape`; returns false for any other path. */
+  handle(req: IncomingMessage, res: ServerResponse, path: string, url: string): boolean;
   close(): Promise<void>;
 }
 
@@ -45,14 +37,9 @@ export interface TrackerHandle {
 export const ANNOUNCE_INTERVAL_MS = 60_000;
 /** At most this many peers are remembered for the torrent; the oldest are forgotten first. */
 export const MAX_PEERS = 500;
-/** 24 random bytes: 192 bits, well past guessing. */
-const TOKEN_BYTES = 24;
 
-export async function startTracker(config: TrackerConfig): Promise<TrackerHandle> {
+export function createTracker(config: TrackerConfig): Tracker {
   const events = new EventEmitter<TrackerEvents>();
-  const token = randomBytes(TOKEN_BYTES).toString('base64url');
-  const torrentPath = `/${token}/${encodeURIComponent(config.torrentFileName)}`;
-
   const tracker = new TrackerServer({
     http: false,
     udp: false,
@@ -84,73 +71,27 @@ export async function startTracker(config: TrackerConfig): Promise<TrackerHandle
     });
   }
 
-  const expected = digest(torrentPath);
-  const server = createServer((req, res) => {
-    if (!config.allows(req.socket.remoteAddress ?? '')) {
-      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not allowed\n');
-      return;
-    }
-    handleRequest(req, res, { tracker, infoHash: config.infoHash, torrentFile: config.torrentFile, expected });
-  });
-  // Slow or idle clients must not hold sockets open forever.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 15_000;
-  server.keepAliveTimeout = 5_000;
-  server.maxConnections = 1024;
-
-  await listen(server, config.port);
-
   return {
-    port: config.port,
-    torrentPath,
     events,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await new Promise<void>((resolve) => tracker.close(() => resolve()));
+    handle: (req, res, path, url) => {
+      if (path === '/announce') {
+        tracker.onHttpRequest(req, res, { action: 'announce' });
+        return true;
+      }
+      if (path === '/scrape') {
+        // Scrapes answer for our torrent alone: a foreign info hash learns nothing, not even "zero".
+        const asked = queryValues(url, 'info_hash');
+        if (asked.some((value) => value.toString('hex') !== config.infoHash)) {
+          res.writeHead(200, { 'Content-Type': 'text/plain' }).end(Buffer.from(bencode.encode({ 'failure reason': 'this tracker serves one torrent only' })));
+          return true;
+        }
+        tracker.onHttpRequest(req, res, { action: 'scrape' });
+        return true;
+      }
+      return false;
     },
+    close: () => new Promise<void>((resolve) => tracker.close(() => resolve())),
   };
-}
-
-interface RequestContext {
-  tracker: TrackerServer;
-  infoHash: string;
-  torrentFile: Buffer;
-  expected: Buffer;
-}
-
-function handleRequest(req: IncomingMessage, res: ServerResponse, context: RequestContext): void {
-  const url = req.url ?? '/';
-  const path = url.split('?', 1)[0] ?? '/';
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Length': 0 }).end();
-    return;
-  }
-  if (path === '/announce') {
-    context.tracker.onHttpRequest(req, res, { action: 'announce' });
-    return;
-  }
-  if (path === '/scrape') {
-    // Scrapes answer for our torrent alone: a foreign info hash learns nothing, not even "zero".
-    const asked = queryValues(url, 'info_hash');
-    if (asked.some((value) => value.toString('hex') !== context.infoHash)) {
-      res.writeHead(200, { 'Content-Type': 'text/plain' }).end(Buffer.from(bencode.encode({ 'failure reason': 'this tracker serves one torrent only' })));
-      return;
-    }
-    context.tracker.onHttpRequest(req, res, { action: 'scrape' });
-    return;
-  }
-  // Compare digests of equal length in constant time: a wrong token costs what a right one does.
-  if (timingSafeEqual(digest(path), context.expected)) {
-    res.writeHead(200, {
-      'Content-Type': 'application/x-bittorrent',
-      'Content-Length': context.torrentFile.length,
-      'Cache-Control': 'no-store',
-    });
-    res.end(req.method === 'HEAD' ? undefined : context.torrentFile);
-    return;
-  }
-  res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
 }
 
 /** The raw bytes of every `name=` in a query string: info hashes are binary, percent-encoded. */
@@ -176,10 +117,6 @@ export function queryValues(url: string, name: string): Buffer[] {
   return values;
 }
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
 function rewriteAddress(params: AnnounceParams, ip: string, port: number): void {
   params.ip = ip;
   params.port = port;
@@ -191,17 +128,4 @@ function isOwnAddress(ip: string): boolean {
   const address = ip.replace(/^::ffff:/, '');
   if (address.startsWith('127.') || address === '::1') return true;
   return Object.values(networkInterfaces()).some((list) => list?.some((entry) => entry.address === address));
-}
-
-function listen(server: ReturnType<typeof createServer>, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      reject(portError('tracker', port, error.code, error));
-    };
-    server.once('error', onError);
-    server.listen({ port }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }

@@ -28,7 +28,7 @@ export class PlainView implements View {
         return this.#line(`share-file: uploaded ${formatBytes(event.uploaded)} (ratio ${event.ratio.toFixed(2)}), ${peers} connected, ${event.completedPeers} done, ${formatRate(event.uploadRate)}`);
       }
       case 'completed':
-        return this.#line(`share-file: ${event.peer} has the whole file (${event.completedPeers} so far)`);
+        return this.#line(`share-file: ${event.peer} has the whole ${event.via === 'http' ? 'file over HTTP' : 'torrent'} (${event.completedPeers} so far)`);
       case 'warning':
         return this.#line(`warning: ${event.message}`);
       case 'stopped':

@@ -80,7 +80,7 @@ export class TtyView implements View {
       case 'progress':
         return this.#progress(event);
       case 'completed':
-        return this.#log(`share-file: ${event.peer} has the whole file (${event.completedPeers} so far)`);
+        return this.#log(`share-file: ${event.peer} has the whole ${event.via === 'http' ? 'file over HTTP' : 'torrent'} (${event.completedPeers} so far)`);
       case 'warning':
         return this.#log(`warning: ${event.message}`);
       case 'stopped':

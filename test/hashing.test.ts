@@ -72,7 +72,7 @@ describe('worker hashing against create-torrent', () => {
   for (const [label, size, workers] of cases) {
     it(`${label} (${size} bytes)`, async () => {
       const file = await randomFile(dir, `case-${size}.bin`, size);
-      const pieces = await hashPieces({ file, fileLength: size, pieceLength, workers });
+      const pieces = await hashPieces({ files: [{ path: file, length: size }], pieceLength, workers });
       const metadata = buildMetadata(`case-${size}.bin`, size, pieceLength, pieces);
       const reference = await referenceTorrent(file, pieceLength);
       assert.equal(metadata.infoHash, infoHashOf(reference));
@@ -83,21 +83,21 @@ describe('worker hashing against create-torrent', () => {
     const size = 40 * MiB + 3;
     const file = await randomFile(dir, 'progress.bin', size);
     const seen: number[] = [];
-    await hashPieces({ file, fileLength: size, pieceLength: MiB, workers: 2, onProgress: (bytes) => seen.push(bytes) });
+    await hashPieces({ files: [{ path: file, length: size }], pieceLength: MiB, workers: 2, onProgress: (bytes) => seen.push(bytes) });
     assert.equal(seen.at(-1), size);
     assert.deepEqual([...seen].sort((a, b) => a - b), seen);
   });
 
   it('fails when the file is shorter than announced', async () => {
     const file = await randomFile(dir, 'short.bin', 1000);
-    await assert.rejects(hashPieces({ file, fileLength: 5000, pieceLength }), /the file ended at byte 1000/);
+    await assert.rejects(hashPieces({ files: [{ path: file, length: 5000 }], pieceLength }), /ended at byte 1000/);
   });
 
   it('stops the workers when aborted', async () => {
     const file = await randomFile(dir, 'abort.bin', 1000);
     const controller = new AbortController();
     controller.abort(new Error('stop'));
-    await assert.rejects(hashPieces({ file, fileLength: 1000, pieceLength, signal: controller.signal }), /stop/);
+    await assert.rejects(hashPieces({ files: [{ path: file, length: 1000 }], pieceLength, signal: controller.signal }), /stop/);
   });
 });
 
@@ -133,7 +133,7 @@ describe('the .torrent file', () => {
   it('writes pieces hashed from the file', async () => {
     const dir = await tempDir();
     const file = await randomFile(dir, 'x.bin', 300 * KiB);
-    const pieces = await hashPieces({ file, fileLength: 300 * KiB, pieceLength: 256 * KiB });
+    const pieces = await hashPieces({ files: [{ path: file, length: 300 * KiB }], pieceLength: 256 * KiB });
     const data = await readFile(file);
     const expected = Buffer.concat([createHash('sha1').update(data.subarray(0, 256 * KiB)).digest(), createHash('sha1').update(data.subarray(256 * KiB)).digest()]);
     assert.ok(pieces.equals(expected));

@@ -4,21 +4,36 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { allowsAddress } from '../src/options.ts';
-import { startTracker, type TrackerHandle } from '../src/tracker.ts';
+import { ContentReader } from '../src/content-reader.ts';
+import { startHttpServer, type HttpServerConfig, type HttpServerHandle } from '../src/http-server.ts';
+import { createTracker } from '../src/tracker.ts';
 import { randomFile, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
 import getPort from 'get-port';
 import { announce, httpGet } from './announce.ts';
+
+/** The HTTP server with our tracker in it, over a one-byte stand-in for the content. */
+function startTrackerServer(options: { port: number; infoHash: string; torrentFile: Buffer; name: string; seeder: { peerId: string; ip: string; port: number }; allows: HttpServerConfig['allows'] }): Promise<HttpServerHandle> {
+  const reader = new ContentReader({ files: [], pieceLength: 16384, pieces: Buffer.alloc(0), onChange: () => {} });
+  return startHttpServer({
+    port: options.port,
+    torrentFile: options.torrentFile,
+    name: options.name,
+    content: { name: options.name, kind: 'file', files: [], reader, version: options.infoHash },
+    tracker: createTracker({ infoHash: options.infoHash, seeder: options.seeder }),
+    allows: options.allows,
+  });
+}
 
 describe('tracker', () => {
   const infoHash = randomBytes(20).toString('hex');
   const seederPeerId = randomBytes(20).toString('hex');
   const torrentFile = Buffer.from('d8:announce0:e');
-  let tracker: TrackerHandle;
+  let tracker: HttpServerHandle;
   let port: number;
 
   before(async () => {
     port = await getPort();
-    tracker = await startTracker({ port, infoHash, torrentFile, torrentFileName: 'x y.img.torrent', seeder: { peerId: seederPeerId, ip: '127.0.0.55', port: 40001 }, allows: allowsAddress([]) });
+    tracker = await startTrackerServer({ port, infoHash, torrentFile, name: 'x y.img', seeder: { peerId: seederPeerId, ip: '127.0.0.55', port: 40001 }, allows: allowsAddress([]) });
   });
   after(() => tracker.close());
 
@@ -52,7 +67,7 @@ describe('tracker', () => {
     const head = await httpGet(port, tracker.torrentPath, 'HEAD');
     assert.equal(head.status, 200);
     assert.equal(head.headers['content-length'], String(torrentFile.length));
-    const wrongToken = tracker.torrentPath.replace(/^\/./, (match) => (match === '/A' ? '/B' : '/A'));
+    const wrongToken = tracker.torrentPath.replace(/^\/./, (match: string) => (match === '/A' ? '/B' : '/A'));
     for (const path of [wrongToken, '/', '/stats', '/stats.json', '/x%20y.img.torrent', tracker.torrentPath + 'x']) {
       assert.equal((await httpGet(port, path)).status, 404, path);
     }
@@ -64,13 +79,13 @@ describe('tracker with --allow', () => {
   it('answers 403 to every request from a source outside the allowed ranges', async () => {
     const port = await getPort();
     const seen: string[] = [];
-    const tracker = await startTracker({
+    const tracker = await startTrackerServer({
       port,
       infoHash: randomBytes(20).toString('hex'),
       torrentFile: Buffer.from('x'),
-      torrentFileName: 'x.torrent',
+      name: 'x',
       seeder: { peerId: randomBytes(20).toString('hex'), ip: '127.0.0.1', port: 1 },
-      allows: (ip) => {
+      allows: (ip: string) => {
         seen.push(ip);
         return false;
       },

@@ -1,0 +1,185 @@
+// Reads the shared bytes for whoever sends them (the seeder's peers, the web seed), and makes sure
+// no byte goes out that is not the content the .torrent describes.
+import { createHash } from 'node:crypto';
+import { close, fstat, open, read, type BigIntStats } from 'node:fs';
+
+export interface ReaderFile {
+  path: string;
+  /** Where its bytes start in the concatenation of all files. */
+  offset: number;
+  length: number;
+  /** The version that was hashed. */
+  mtimeNs: bigint;
+}
+
+export interface ContentReaderOptions {
+  files: ReaderFile[];
+  pieceLength: number;
+  /** Concatenated 20-byte SHA-1 digests, to re-check pieces once the content has changed. */
+  pieces: Buffer;
+  /** Called once per piece found changed (and once with `undefined` when a change is first seen). */
+  onChange: (piece: number | undefined) => void;
+}
+
+/** Enough descriptors for any realistic fan-out of requests, few enough for any ulimit. */
+const MAX_OPEN_FILES = 64;
+
+/**
+ * Reads blocks of pieces straight from the shared files (the page cache does the caching).
+ *
+ * Every read first looks at the files it touches (fstat, about a microsecond each). While their
+ * size and mtime are those that were hashed, blocks are served as read. Once any file differs, each
+ * piece is read whole and checked against its SHA-1 before any block of it is sent; a piece that no
+ * longer matches is refused, so nobody receives data that is not the content the .torrent describes.
+ */
+export class ContentReader {
+  readonly length: number;
+  readonly pieceLength: number;
+  readonly #options: ContentReaderOptions;
+  /** Open descriptors, least recently used first. */
+  readonly #open = new Map<string, Promise<number>>();
+  #closed = false;
+  #changed = false;
+  /** Verdicts on pieces since the change, valid for the state of the files they were reached at. */
+  #verdicts = new Map<number, boolean>();
+  #verdictState = '';
+  /** The last piece verified whole, to serve its blocks without reading it again. */
+  #verifiedPiece: { index: number; data: Buffer } | undefined;
+
+  constructor(options: ContentReaderOptions) {
+    this.#options = options;
+    this.pieceLength = options.pieceLength;
+    this.length = options.files.reduce((sum, file) => sum + file.length, 0);
+  }
+
+  get pieceCount(): number {
+    return Math.ceil(this.length / this.pieceLength);
+  }
+
+  /** `length` bytes at `offset` within piece `index`; rejects when they changed since hashing. */
+  async readPiece(index: number, offset: number, length: number): Promise<Buffer> {
+    if (this.#closed) throw new Error('the content reader is closed');
+    const pieceStart = index * this.pieceLength;
+    const pieceLength = Math.min(this.pieceLength, this.length - pieceStart);
+    if (!Number.isInteger(index) || index < 0 || pieceLength <= 0 || offset < 0 || length < 0 || offset + length > pieceLength) {
+      throw new Error(`piece ${index} has no bytes ${offset}..${offset + length}`);
+    }
+    const parts = this.#partsOf(pieceStart, pieceLength);
+    const states = await Promise.all(parts.map((part) => this.#stat(part.file)));
+    const unchanged = states.every((stats, at) => Number(stats.size) === parts[at]!.file.length && stats.mtimeNs === parts[at]!.file.mtimeNs);
+    if (unchanged && !this.#changed) return this.#read(pieceStart + offset, length);
+    if (!this.#changed) {
+      this.#changed = true;
+      this.#options.onChange(undefined);
+    }
+    const state = states.map((stats) => `${stats.size}:${stats.mtimeNs}`).join(',');
+    if (state !== this.#verdictState) {
+      // Something was written since the last verdicts: they no longer hold.
+      this.#verdicts.clear();
+      this.#verifiedPiece = undefined;
+      this.#verdictState = state;
+    }
+    if (this.#verdicts.get(index) === false) throw changedError(index);
+    if (this.#verifiedPiece?.index === index) return Buffer.from(this.#verifiedPiece.data.subarray(offset, offset + length));
+    const tooShort = states.some((stats, at) => Number(stats.size) < parts[at]!.file.length);
+    const data = tooShort ? undefined : await this.#read(pieceStart, pieceLength);
+    const expected = this.#options.pieces.subarray(index * 20, index * 20 + 20);
+    if (!data || !createHash('sha1').update(data).digest().equals(expected)) {
+      if (!this.#verdicts.has(index)) this.#options.onChange(index);
+      this.#verdicts.set(index, false);
+      throw changedError(index);
+    }
+    this.#verdicts.set(index, true);
+    this.#verifiedPiece = { index, data };
+    return Buffer.from(data.subarray(offset, offset + length));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#verifiedPiece = undefined;
+    const open = [...this.#open.values()];
+    this.#open.clear();
+    await Promise.all(open.map((fd) => fd.then((descriptor) => closeFd(descriptor), () => {})));
+  }
+
+  /** The files (and the part of each) that hold bytes [start, start + length). */
+  #partsOf(start: number, length: number): Array<{ file: ReaderFile; at: number; length: number }> {
+    const parts: Array<{ file: ReaderFile; at: number; length: number }> = [];
+    const end = start + length;
+    const files = this.#options.files;
+    // Binary search for the first file that ends after `start` (files are in offset order).
+    let low = 0;
+    let high = files.length - 1;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (files[middle]!.offset + files[middle]!.length <= start) low = middle + 1;
+      else high = middle;
+    }
+    for (let index = low; index < files.length && files[index]!.offset < end; index++) {
+      const file = files[index]!;
+      if (file.length === 0) continue;
+      const from = Math.max(start, file.offset);
+      const to = Math.min(end, file.offset + file.length);
+      if (to > from) parts.push({ file, at: from - file.offset, length: to - from });
+    }
+    return parts;
+  }
+
+  async #read(start: number, length: number): Promise<Buffer> {
+    const buffer = Buffer.allocUnsafe(length);
+    let done = 0;
+    for (const part of this.#partsOf(start, length)) {
+      const fd = await this.#fd(part.file);
+      await readFully(fd, buffer.subarray(done, done + part.length), part.at, part.file.path);
+      done += part.length;
+    }
+    return buffer;
+  }
+
+  async #stat(file: ReaderFile): Promise<BigIntStats> {
+    const fd = await this.#fd(file);
+    return new Promise((resolve, reject) => fstat(fd, { bigint: true }, (error, stats) => (error ? reject(error) : resolve(stats))));
+  }
+
+  #fd(file: ReaderFile): Promise<number> {
+    let fd = this.#open.get(file.path);
+    if (fd) {
+      // Most recently used goes last.
+      this.#open.delete(file.path);
+      this.#open.set(file.path, fd);
+      return fd;
+    }
+    fd = new Promise((resolve, reject) => open(file.path, 'r', (error, descriptor) => (error ? reject(error) : resolve(descriptor))));
+    fd.catch(() => this.#open.delete(file.path));
+    this.#open.set(file.path, fd);
+    if (this.#open.size > MAX_OPEN_FILES) {
+      const [oldestPath, oldest] = this.#open.entries().next().value as [string, Promise<number>];
+      this.#open.delete(oldestPath);
+      // Reads already under way on it finish first: close a little later.
+      setTimeout(() => oldest.then((descriptor) => closeFd(descriptor), () => {}), 1000).unref();
+    }
+    return fd;
+  }
+}
+
+function changedError(index: number): Error {
+  return new Error(`piece ${index} changed on disk since it was hashed`);
+}
+
+function readFully(fd: number, buffer: Buffer, position: number, file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (done: number): void => {
+      read(fd, buffer, done, buffer.length - done, position + done, (error, bytesRead) => {
+        if (error) return reject(error);
+        if (bytesRead === 0) return reject(new Error(`\`${file}\` is shorter than it was: nothing at byte ${position + done}`));
+        if (done + bytesRead < buffer.length) step(done + bytesRead);
+        else resolve();
+      });
+    };
+    step(0);
+  });
+}
+
+function closeFd(fd: number): Promise<void> {
+  return new Promise((resolve) => close(fd, () => resolve()));
+}

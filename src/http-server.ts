@@ -1,0 +1,126 @@
+// The one HTTP server share-file runs: the tracker's announces, and behind a secret token the
+// .torrent and the content itself. Nothing else: no stats, no listing of what is shared.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { portError } from './ports.ts';
+import type { Tracker } from './tracker.ts';
+import { serveContent, type WebContent, type WebServed } from './web-seed.ts';
+
+export interface HttpServerConfig {
+  port: number;
+  torrentFile: Buffer;
+  /** The torrent's name: the .torrent is `/<token>/<name>.torrent`, the content `/<token>/<name>`. */
+  name: string;
+  content: WebContent;
+  /** Absent when the torrent names other trackers (`--announce`). */
+  tracker: Tracker | undefined;
+  /** Whether a source address may use the server at all (`--allow`). */
+  allows: (ip: string) => boolean;
+}
+
+export interface HttpServerEvents {
+  served: [WebServed];
+  'whole-file': [string];
+}
+
+export interface HttpServerHandle {
+  port: number;
+  /** `/<token>/<name>.torrent`: the only path that serves the .torrent. */
+  torrentPath: string;
+  /** `/<token>/<name>`: the file, or for a folder its listing (and its files below it). */
+  contentPath: string;
+  events: EventEmitter<HttpServerEvents>;
+  close(): Promise<void>;
+}
+
+/** 24 random bytes: 192 bits, well past guessing. */
+const TOKEN_BYTES = 24;
+
+export async function startHttpServer(config: HttpServerConfig): Promise<HttpServerHandle> {
+  const events = new EventEmitter<HttpServerEvents>();
+  const token = randomBytes(TOKEN_BYTES).toString('base64url');
+  const encodedName = encodeURIComponent(config.name);
+  const expected = digest(token);
+  const hooks = { onBytes: (served: WebServed) => events.emit('served', served), onWholeFile: (ip: string) => events.emit('whole-file', ip) };
+
+  const server = createServer((req, res) => {
+    if (!config.allows(req.socket.remoteAddress ?? '')) {
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not allowed\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Length': 0 }).end();
+      return;
+    }
+    const url = req.url ?? '/';
+    const path = url.split('?', 1)[0] ?? '/';
+    if (config.tracker?.handle(req, res, path, url)) return;
+    const parts = decodeSegments(path);
+    // Compare digests of equal length in constant time: a wrong token costs what a right one does.
+    if (!parts || !timingSafeEqual(digest(parts[0] ?? ''), expected)) return notFound(res);
+    const [, first, ...rest] = parts;
+    if (first === `${config.name}.torrent` && rest.length === 0) return sendTorrent(req, res, config.torrentFile);
+    if (first === config.name) return serveContent(req, res, rest, `/${token}/${encodedName}`, config.content, hooks);
+    notFound(res);
+  });
+  // Slow or idle clients must not hold sockets open forever (a slow download is fine: these bound
+  // the request, not the response).
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 15_000;
+  server.keepAliveTimeout = 5_000;
+  server.maxConnections = 1024;
+
+  await listen(server, config.port);
+
+  return {
+    port: config.port,
+    torrentPath: `/${token}/${encodedName}.torrent`,
+    contentPath: `/${token}/${encodedName}`,
+    events,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await config.tracker?.close();
+    },
+  };
+}
+
+/** `/a/b%20c` → ['a', 'b c']; undefined when a segment is not valid percent-encoding. */
+function decodeSegments(path: string): string[] | undefined {
+  try {
+    return path.split('/').slice(1).map((segment) => decodeURIComponent(segment));
+  } catch {
+    return undefined;
+  }
+}
+
+function sendTorrent(req: IncomingMessage, res: ServerResponse, torrentFile: Buffer): void {
+  res.writeHead(200, {
+    'Content-Type': 'application/x-bittorrent',
+    'Content-Length': torrentFile.length,
+    'Cache-Control': 'no-store',
+  });
+  res.end(req.method === 'HEAD' ? undefined : torrentFile);
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function listen(server: ReturnType<typeof createServer>, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      reject(portError('tracker', port, error.code, error));
+    };
+    server.once('error', onError);
+    server.listen({ port }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
