@@ -51,3 +51,35 @@ export class HandOutPolicy {
     this.#sentBytes[index] = (this.#sentBytes[index] ?? 0) + bytes;
   }
 }
+
+/** What the web seed asks before and while it sends pieces over HTTP. */
+export interface WebSeedPolicy {
+  mayServe(piece: number): boolean;
+  sent(piece: number, bytes: number): void;
+  /** A web-seed response starts or ends: the policy counts the clients it serves at once. */
+  opened(): void;
+  closed(): void;
+}
+
+/**
+ * With --web-seed, the web seed gives a lone recipient a second connection, and serves clients that
+ * cannot reach the peer port. Several recipients should trade among themselves instead; but
+ * clients ask a web seed for long runs of pieces (aria2c: the whole file in one request), which
+ * they start before their peer connections are up. Four aria2c recipients of a 256 MiB file made
+ * the sharer upload 2.41 times the file with the web seed always open, 3.24 times with the hand-out
+ * policy checked per piece (each cut response wastes what was in flight), 1.88-2.21 times serving
+ * one connection at a time (the first recipient got the whole file over HTTP in a second and left
+ * before the others had connected). So it serves only while there is one recipient, counted from
+ * every side: web-seed responses, peer connections, and the tracker's announces (which arrive as
+ * early as the first web-seed request). Even so the ratio stays at 1.78-3.08, against 1.24-1.28
+ * without a web seed in the .torrent: which is why the web seed is not in it by default.
+ */
+export function webSeedPolicy(handOut: HandOutPolicy, recipients: () => number): WebSeedPolicy {
+  let webClients = 0;
+  return {
+    mayServe: (piece) => Math.max(webClients, recipients()) <= 1 && handOut.mayServe(piece),
+    sent: (piece, bytes) => handOut.sent(piece, bytes),
+    opened: () => (webClients += 1),
+    closed: () => (webClients -= 1),
+  };
+}

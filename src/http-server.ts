@@ -30,10 +30,13 @@ export interface HttpServerHandle {
   torrentPath: string;
   /** `/<token>/<name>`: the file, or for a folder its listing (and its files below it). */
   contentPath: string;
+  /** `/<token>.seed/<name>`: the same, for the .torrent's `url-list`. */
+  webSeedPath: string;
   events: EventEmitter<HttpServerEvents>;
   close(): Promise<void>;
 }
 
+const WEB_SEED_SUFFIX = '.seed';
 /** 24 random bytes: 192 bits, well past guessing. */
 const TOKEN_BYTES = 24;
 
@@ -57,11 +60,15 @@ export async function startHttpServer(config: HttpServerConfig): Promise<HttpSer
     const path = url.split('?', 1)[0] ?? '/';
     if (config.tracker?.handle(req, res, path, url)) return;
     const parts = decodeSegments(path);
+    // `/<token>.seed/...` is the web seed written into the .torrent: the same content, but BitTorrent
+    // clients there share the hand-out policy with the peers (base64url tokens never contain a dot).
+    const head = parts?.[0] ?? '';
+    const webSeed = head.endsWith(WEB_SEED_SUFFIX);
     // Compare digests of equal length in constant time: a wrong token costs what a right one does.
-    if (!parts || !timingSafeEqual(digest(parts[0] ?? ''), expected)) return notFound(res);
+    if (!parts || !timingSafeEqual(digest(webSeed ? head.slice(0, -WEB_SEED_SUFFIX.length) : head), expected)) return notFound(res);
     const [, first, ...rest] = parts;
-    if (first === `${config.name}.torrent` && rest.length === 0) return sendTorrent(req, res, config.torrentFile);
-    if (first === config.name) return serveContent(req, res, rest, `/${token}/${encodedName}`, config.content, hooks);
+    if (first === `${config.name}.torrent` && rest.length === 0 && !webSeed) return sendTorrent(req, res, config.torrentFile);
+    if (first === config.name) return serveContent(req, res, rest, `/${head}/${encodedName}`, config.content, { ...hooks, webSeed });
     notFound(res);
   });
   // Slow or idle clients must not hold sockets open forever (a slow download is fine: these bound
@@ -77,6 +84,7 @@ export async function startHttpServer(config: HttpServerConfig): Promise<HttpSer
     port: config.port,
     torrentPath: `/${token}/${encodedName}.torrent`,
     contentPath: `/${token}/${encodedName}`,
+    webSeedPath: `/${token}${WEB_SEED_SUFFIX}/${encodedName}`,
     events,
     close: async () => {
       server.closeAllConnections();

@@ -20,6 +20,8 @@ export interface ShareOptions {
   allow: Cidr[];
   /** Other trackers to share through instead of our own; empty for our own. */
   announce: string[];
+  /** List our HTTP server in the .torrent as a web seed (BEP 19). */
+  webSeed: boolean;
   json: boolean;
   /** Stop cleanly once this many peers have the whole file. */
   exitAfter: number | undefined;
@@ -52,6 +54,7 @@ export interface RawOptions {
   firewall?: string | undefined;
   allow?: string[] | undefined;
   announce?: string[] | undefined;
+  webSeed?: boolean | undefined;
   json?: boolean | undefined;
   exitAfter?: string | undefined;
   timeout?: string | undefined;
@@ -245,6 +248,7 @@ export function parseOptions(raw: RawOptions, cwd: string): ShareOptions {
     firewall: raw.firewall === undefined ? 'auto' : parseFirewallMode(raw.firewall),
     allow: (raw.allow ?? []).map(parseCidr),
     announce: [...new Set((raw.announce ?? []).map(parseAnnounceUrl))],
+    webSeed: raw.webSeed ?? false,
     json: raw.json ?? false,
     exitAfter: raw.exitAfter === undefined ? undefined : parseCount(raw.exitAfter, '--exit-after'),
     timeoutMs: raw.timeout === undefined ? undefined : parseDuration(raw.timeout, '--timeout'),

@@ -6,6 +6,7 @@ import { chooseVisibleAddress } from './address.ts';
 import { CleanupStack } from './cleanup.ts';
 import { ShareFileError } from './errors.ts';
 import { formatAddress } from './format.ts';
+import { webSeedPolicy, type WebSeedPolicy } from './hand-out.ts';
 import { HashCache } from './hash-cache.ts';
 import { allowsAddress, type ShareOptions } from './options.ts';
 import { obtainPieces } from './pieces.ts';
@@ -154,13 +155,14 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const tracker = ownTracker ? trackerModule.createTracker({ infoHash: metadata.infoHash, seeder: { peerId, ip, port: peerPort } }) : undefined;
   const announce = ownTracker ? [`http://${urlHost(hostname)}:${trackerPort}/announce`] : options.announce;
   const torrentHolder: { file: Buffer } = { file: Buffer.alloc(0) };
+  const handOut: { policy: WebSeedPolicy | undefined } = { policy: undefined };
   const http = await httpModule.startHttpServer({
     port: trackerPort,
     get torrentFile() {
       return torrentHolder.file;
     },
     name: source.name,
-    content: { name: source.name, kind: source.kind, files: source.files, reader, version: metadata.infoHash },
+    content: { name: source.name, kind: source.kind, files: source.files, reader, version: metadata.infoHash, handOut },
     tracker,
     allows,
   });
@@ -169,12 +171,13 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   http.events.on('served', ({ bytes }) => (webUploaded += bytes));
   throwIfStopped(stopSignal);
 
-  // 6. Write the .torrent: our tracker (or the named ones), and our HTTP server as its web seed.
-  //    A folder's web seed ends in `/`: clients append the name and each file's path (BEP 19).
+  // 6. Write the .torrent: our tracker (or the named ones), and with --web-seed our HTTP server as
+  //    its web seed (see webSeedPolicy for why not by default). A folder's web seed ends in `/`:
+  //    clients append the name and each file's path (BEP 19).
   const serverUrl = `http://${urlHost(hostname)}:${trackerPort}`;
   const contentUrl = `${serverUrl}${http.contentPath}`;
-  const webSeed = source.kind === 'folder' ? `${contentUrl}/` : contentUrl;
-  torrentHolder.file = encodeTorrentFile(metadata, announce, `share-file ${env.version}`, [webSeed]);
+  const webSeed = `${serverUrl}${http.webSeedPath}${source.kind === 'folder' ? '/' : ''}`;
+  torrentHolder.file = encodeTorrentFile(metadata, announce, `share-file ${env.version}`, options.webSeed ? [webSeed] : []);
   await writeTorrentFile(torrentPath, torrentHolder.file);
 
   // 7. Open the firewall for both ports: one tagged rule each, inserted at the top of INPUT.
@@ -194,6 +197,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const seederTorrent = encodeTorrentFile(metadata, seederAnnounce, `share-file ${env.version}`);
   const seeder = await seederModule.startSeeder({ peerId, port: peerPort, reader, torrentFile: seederTorrent, allows });
   cleanup.defer('the seeder', () => seeder.close());
+  handOut.policy = webSeedPolicy(seeder.handOut, () => Math.max(seeder.connectedPeers(), tracker?.recipients() ?? 0));
   throwIfStopped(stopSignal);
 
   // 9. Tell the person what to hand the recipient.

@@ -35,6 +35,10 @@ export interface SeederEvents {
 
 export interface SeederHandle {
   events: EventEmitter<SeederEvents>;
+  /** Which pieces go out now. */
+  handOut: HandOutPolicy;
+  /** Recipients connected right now. */
+  connectedPeers(): number;
   torrent: Torrent;
   stats(): SeedingStats;
   close(): Promise<void>;
@@ -109,7 +113,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
       if (wire.peerId === config.peerId || !config.allows(wire.remoteAddress)) wire.destroy();
       else watchWire(wire, pieceCount, events, watched);
     });
-    return { events, torrent, stats: () => statsOf(torrent, watched, pieceCount), close: destroy };
+    return { events, handOut, connectedPeers: () => watched.size, torrent, stats: () => statsOf(torrent, watched, pieceCount), close: destroy };
   } catch (error) {
     await destroy();
     if (error instanceof ShareFileError) throw error;

@@ -30,6 +30,8 @@ export interface Tracker {
   events: EventEmitter<TrackerEvents>;
   /** Answers `/announce` and `/scrape`; returns false for any other path. */
   handle(req: IncomingMessage, res: ServerResponse, path: string, url: string): boolean;
+  /** Recipients (not our seeder) that announced lately and have not stopped. */
+  recipients(): number;
   close(): Promise<void>;
 }
 
@@ -65,8 +67,15 @@ export function createTracker(config: TrackerConfig): Tracker {
   });
   // Malformed requests are the client's problem: they get a bencoded failure, the tracker carries on.
   tracker.on('warning', (error: Error) => events.emit('warning', error));
+  const lastSeen = new Map<string, number>();
   for (const event of ['start', 'complete', 'update', 'stop'] as const) {
     tracker.on(event, (_addr: string, params: AnnounceParams) => {
+      if (params.peer_id !== config.seeder.peerId) {
+        if (event === 'stop') lastSeen.delete(params.peer_id);
+        else lastSeen.set(params.peer_id, performance.now());
+        // Bounded like the tracker's own peer list: the oldest go first.
+        if (lastSeen.size > MAX_PEERS) lastSeen.delete(lastSeen.keys().next().value!);
+      }
       events.emit('announce', { peerId: params.peer_id, ip: params.ip, port: params.port, event: params.event ?? 'update', left: params.left });
     });
   }
@@ -89,6 +98,12 @@ export function createTracker(config: TrackerConfig): Tracker {
         return true;
       }
       return false;
+    },
+    recipients: () => {
+      const since = performance.now() - 2 * ANNOUNCE_INTERVAL_MS;
+      let count = 0;
+      for (const seen of lastSeen.values()) if (seen >= since) count += 1;
+      return count;
     },
     close: () => new Promise<void>((resolve) => tracker.close(() => resolve())),
   };

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ContentReader } from './content-reader.ts';
 import { formatBytes } from './format.ts';
+import type { WebSeedPolicy } from './hand-out.ts';
 
 export interface WebFile {
   /** Path inside the torrent; empty for a single-file share. */
@@ -19,6 +20,8 @@ export interface WebContent {
   reader: ContentReader;
   /** Names this version of the content (the info hash): the ETag, so a resume never mixes versions. */
   version: string;
+  /** The seeder's hand-out policy, once it runs: web-seed requests follow it as peers do. */
+  handOut: { policy: WebSeedPolicy | undefined };
 }
 
 export interface WebServed {
@@ -32,6 +35,12 @@ export interface WebSeedHooks {
   onBytes: (served: WebServed) => void;
   /** A whole single file went out in one response: somebody has all of it. */
   onWholeFile: (ip: string) => void;
+  /**
+   * The request came to the web-seed URL, from a BitTorrent client: a range of pieces that the
+   * hand-out policy leaves to the other recipients gets 503, and the client takes it from them.
+   * People (the plain URL) are always served.
+   */
+  webSeed: boolean;
 }
 
 /** Blocks read and written at a time: large enough to keep a fast link busy, small enough to pace. */
@@ -81,9 +90,21 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebC
     return;
   }
 
-  const ip = req.socket.remoteAddress ?? '';
+  const policy = hooks.webSeed ? content.handOut.policy : undefined;
+  policy?.opened();
   let closed = false;
-  res.once('close', () => (closed = true));
+  res.once('close', () => {
+    closed = true;
+    policy?.closed();
+  });
+  const pieceOf = (position: number): number => Math.floor(position / content.reader.pieceLength);
+  // aria2c gives a web seed up for good on a 503 and carries on with its peers. (Holding the
+  // request instead stalled aria2c: it never fetched those pieces from its peers.)
+  if (policy && end > start && !policy.mayServe(pieceOf(file.offset + start))) {
+    res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end('these pieces are with the other recipients; ask them\n');
+    return;
+  }
+  const ip = req.socket.remoteAddress ?? '';
   let position = file.offset + start;
   const stop = file.offset + end;
   try {
@@ -91,6 +112,14 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebC
     let block = position < stop ? await readBlock(content.reader, position, stop) : Buffer.alloc(0);
     res.writeHead(status, headers);
     while (block.length > 0 && !closed) {
+      // Clients ask a web seed for long runs of pieces (aria2c: up to the whole file in one
+      // request), so the policy is asked again at every piece the response reaches; a refusal
+      // cuts the response, and the client takes the rest from its peers.
+      if (policy && position % content.reader.pieceLength === 0 && position > file.offset + start && !policy.mayServe(pieceOf(position))) {
+        res.destroy();
+        return;
+      }
+      policy?.sent(pieceOf(position), block.length);
       position += block.length;
       hooks.onBytes({ ip, bytes: block.length });
       const next = position < stop ? readBlock(content.reader, position, stop) : Promise.resolve(Buffer.alloc(0));

@@ -18,7 +18,7 @@ function startTrackerServer(options: { port: number; infoHash: string; torrentFi
     port: options.port,
     torrentFile: options.torrentFile,
     name: options.name,
-    content: { name: options.name, kind: 'file', files: [], reader, version: options.infoHash },
+    content: { name: options.name, kind: 'file', files: [], reader, version: options.infoHash, handOut: { policy: undefined } },
     tracker: createTracker({ infoHash: options.infoHash, seeder: options.seeder }),
     allows: options.allows,
   });
