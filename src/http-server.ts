@@ -30,8 +30,8 @@ export interface HttpServerHandle {
   torrentPath: string;
   /** `/<token>/<name>`: the file, or for a folder its listing (and its files below it). */
   contentPath: string;
-  /** `/<token>.seed/<name>`: the same, for the .torrent's `url-list`. */
-  webSeedPath: string;
+  /** `/<token>.seed/`: the same below it, for the .torrent's `url-list`. */
+  webSeedBase: string;
   events: EventEmitter<HttpServerEvents>;
   close(): Promise<void>;
 }
@@ -84,7 +84,7 @@ export async function startHttpServer(config: HttpServerConfig): Promise<HttpSer
     port: config.port,
     torrentPath: `/${token}/${encodedName}.torrent`,
     contentPath: `/${token}/${encodedName}`,
-    webSeedPath: `/${token}${WEB_SEED_SUFFIX}/${encodedName}`,
+    webSeedBase: `/${token}${WEB_SEED_SUFFIX}/`,
     events,
     close: async () => {
       server.closeAllConnections();

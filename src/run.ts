@@ -172,11 +172,12 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   throwIfStopped(stopSignal);
 
   // 6. Write the .torrent: our tracker (or the named ones), and with --web-seed our HTTP server as
-  //    its web seed (see webSeedPolicy for why not by default). A folder's web seed ends in `/`:
-  //    clients append the name and each file's path (BEP 19).
+  //    its web seed (see webSeedPolicy for why not by default).
   const serverUrl = `http://${urlHost(hostname)}:${trackerPort}`;
   const contentUrl = `${serverUrl}${http.contentPath}`;
-  const webSeed = `${serverUrl}${http.webSeedPath}${source.kind === 'folder' ? '/' : ''}`;
+  // BEP 19: a single file's web seed is the file's URL; for a folder, clients append the name and
+  // each file's path to a URL that ends in `/`.
+  const webSeed = `${serverUrl}${http.webSeedBase}${source.kind === 'folder' ? '' : encodeURIComponent(source.name)}`;
   torrentHolder.file = encodeTorrentFile(metadata, announce, `share-file ${env.version}`, options.webSeed ? [webSeed] : []);
   await writeTorrentFile(torrentPath, torrentHolder.file);
 

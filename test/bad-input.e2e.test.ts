@@ -1,7 +1,7 @@
 // Bad input: one line on stderr naming the value, the right exit code, and nothing left behind.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,7 +18,10 @@ describe('bad input', () => {
     dir = await tempDir();
     file = await randomFile(dir, 'good.bin', 10_000);
     await writeFile(path.join(dir, 'empty.bin'), '');
-    await mkdir(path.join(dir, 'folder'));
+    await mkdir(path.join(dir, 'folder', 'only-empty-folders'), { recursive: true });
+    await mkdir(path.join(dir, 'leaky'));
+    await writeFile(path.join(dir, 'leaky', 'fine.txt'), 'fine');
+    await symlink('/etc/hostname', path.join(dir, 'leaky', 'host'));
     execFileSync('mkfifo', [path.join(dir, 'pipe')]);
     busyPort = await getPort();
     busy = createServer();
@@ -33,8 +36,10 @@ describe('bad input', () => {
   const cases: Array<{ name: string; args: () => string[]; code: number; pattern: RegExp | (() => RegExp) }> = [
     { name: 'a missing file', args: () => ['missing.bin', ...base], code: 1, pattern: /`.*missing\.bin` does not exist/ },
     { name: 'an empty file', args: () => ['empty.bin', ...base], code: 1, pattern: /`.*empty\.bin` is empty/ },
-    { name: 'a directory', args: () => ['folder', ...base], code: 1, pattern: /`.*folder` is a directory/ },
-    { name: 'a named pipe', args: () => ['pipe', ...base], code: 1, pattern: /`.*pipe` is not a regular file/ },
+    { name: 'a folder with nothing in it', args: () => ['folder', ...base], code: 1, pattern: /`.*folder` has nothing to share \(no files\)/ },
+    { name: 'a folder with a link outside it', args: () => ['leaky', ...base], code: 1, pattern: /`.*leaky\/host` links to `\/etc\/hostname`, outside the shared folder; copy/ },
+    { name: 'a named pipe', args: () => ['pipe', ...base], code: 1, pattern: /`.*pipe` is not a regular file or a folder/ },
+    { name: 'a tracker URL that is not one', args: () => [file, '--announce', 'ws://tracker.example/announce', ...base], code: 2, pattern: /`ws:\/\/tracker\.example\/announce` is not a tracker announce URL/ },
     { name: 'a port that is not a number', args: () => [file, '--port', 'http', ...base], code: 2, pattern: /tracker port `http` is not a port number/ },
     { name: 'a port out of range', args: () => [file, '70000', ...base], code: 2, pattern: /tracker port `70000`/ },
     { name: 'equal ports', args: () => [file, '--port', '50100', '--peer-port', '50100', ...base], code: 2, pattern: /both `50100`/ },

@@ -1,11 +1,13 @@
 // Unit tests: worker hashing and metadata agree with create-torrent, the single-threaded reference.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import bencode from 'bencode';
 import createTorrent from 'create-torrent';
 import { hashPieces, splitEvenly } from '../src/hash.ts';
+import { inspectSource } from '../src/source.ts';
 import { buildMetadata, encodeTorrentFile, magnetLink, MAX_PIECE_LENGTH, MIN_PIECE_LENGTH, pieceLengthFor } from '../src/torrent.ts';
 import { randomFile, tempDir } from './helpers.ts';
 
@@ -138,5 +140,36 @@ describe('the .torrent file', () => {
     const expected = Buffer.concat([createHash('sha1').update(data.subarray(0, 256 * KiB)).digest(), createHash('sha1').update(data.subarray(256 * KiB)).digest()]);
     assert.ok(pieces.equals(expected));
     await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('folder hashing against create-torrent', () => {
+  let dir: string;
+  before(async () => {
+    dir = await tempDir();
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('gives the same info hash for a folder whose pieces cross file boundaries', async () => {
+    const root = path.join(dir, 'vm folder');
+    await mkdir(path.join(root, 'sub dir', 'deep'), { recursive: true });
+    await mkdir(path.join(root, 'empty folder'));
+    await randomFile(root, 'b.bin', 300 * KiB + 7);
+    await randomFile(root, 'a.bin', 5);
+    await writeFile(path.join(root, 'empty.txt'), '');
+    await randomFile(path.join(root, 'sub dir'), 'ü.bin', 600 * KiB);
+    await randomFile(path.join(root, 'sub dir', 'deep'), 'z', 1);
+    await writeFile(path.join(root, '.DS_Store'), 'junk');
+    await writeFile(path.join(root, 'Thumbs.db'), 'junk');
+    const source = await inspectSource(root);
+    assert.equal(source.kind, 'folder');
+    assert.deepEqual(source.files.map((file) => file.segments.join('/')), ['a.bin', 'b.bin', 'empty.txt', 'sub dir/deep/z', 'sub dir/ü.bin']);
+    assert.deepEqual(source.files.map((file) => file.offset), [0, 5, 5 + 300 * KiB + 7, 5 + 300 * KiB + 7, 5 + 300 * KiB + 8]);
+    const pieceLength = 16 * KiB;
+    const pieces = await hashPieces({ files: source.files, pieceLength, workers: 3 });
+    const metadata = buildMetadata(source.name, source.length, pieceLength, pieces, source.files);
+    assert.equal(metadata.infoHash, infoHashOf(await referenceTorrent(root, pieceLength)));
   });
 });

@@ -1,0 +1,84 @@
+// --announce: sharing through an existing tracker (Debian's opentracker) instead of our own.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import bencode from 'bencode';
+import getPort from 'get-port';
+import { hashPieces } from '../src/hash.ts';
+import { inspectSource } from '../src/source.ts';
+import { buildMetadata, pieceLengthFor } from '../src/torrent.ts';
+import { announce, httpGet } from './announce.ts';
+import { aria2cArgs, randomFile, runCommand, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
+
+describe('sharing through opentracker with --announce', () => {
+  let dir: string;
+  let file: string;
+  let expectedInfoHash: string;
+  let opentracker: ChildProcess;
+  let trackerUrl: string;
+  let share: RunningShare;
+  let ready: ShareEventRecord;
+
+  before(async () => {
+    dir = await tempDir();
+    file = await randomFile(dir, 'through opentracker.bin', 5 * 1024 * 1024 + 3);
+    // The info hash does not depend on trackers: work it out before any tracker is named.
+    const source = await inspectSource(file);
+    const pieceLength = pieceLengthFor(source.length);
+    expectedInfoHash = buildMetadata(source.name, source.length, pieceLength, await hashPieces({ files: source.files, pieceLength })).infoHash;
+    // Debian builds opentracker with a whitelist; it drops to `nobody`, who must be able to read it.
+    const whitelist = path.join(dir, 'whitelist');
+    await writeFile(whitelist, `${expectedInfoHash}\n`);
+    await chmod(dir, 0o755);
+    await chmod(whitelist, 0o644);
+    const port = await getPort({ host: '127.0.0.1' });
+    opentracker = spawn('opentracker', ['-i', '127.0.0.1', '-p', String(port), '-P', String(port), '-w', whitelist], { stdio: 'ignore' });
+    trackerUrl = `http://127.0.0.1:${port}/announce`;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      if ((await httpGet(port, '/stats').catch(() => undefined)) !== undefined) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    share = startShare([file, '--announce', trackerUrl, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'], { cwd: dir });
+    ready = await share.waitForEvent('ready');
+  });
+  after(async () => {
+    if (share) await stopShare(share);
+    opentracker?.kill();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the info hash, and names only the given tracker', async () => {
+    assert.equal(ready.infoHash, expectedInfoHash);
+    assert.deepEqual(ready.announce, [trackerUrl]);
+    const torrent = bencode.decode(await readFile(String(ready.torrent))) as Record<string, unknown>;
+    assert.equal(Buffer.from(torrent.announce as Uint8Array).toString(), trackerUrl);
+    assert.deepEqual((torrent['announce-list'] as Uint8Array[][]).map((tier) => tier.map((url) => Buffer.from(url).toString())), [[trackerUrl]]);
+    assert.equal(new URL(String(ready.magnet)).searchParams.get('tr'), trackerUrl);
+  });
+
+  it('runs no tracker of its own, but still serves the .torrent', async () => {
+    const port = Number(ready.trackerPort);
+    assert.equal((await httpGet(port, `/announce?info_hash=${'%00'.repeat(20)}`)).status, 404);
+    const own = await httpGet(port, new URL(String(ready.torrentUrl)).pathname);
+    assert.equal(own.status, 200);
+    assert.ok(own.body.equals(await readFile(String(ready.torrent))));
+  });
+
+  it('is found through opentracker by a real aria2c, which gets the file byte-identical', async () => {
+    // The seeder has announced itself to opentracker by now (or does within moments).
+    let peers: string[] = [];
+    const port = Number(new URL(trackerUrl).port);
+    for (let attempt = 0; attempt < 50 && !peers.includes(`127.0.0.1:${ready.peerPort}`); attempt++) {
+      peers = (await announce(port, String(ready.infoHash), { peerPort: 9, event: attempt === 0 ? 'started' : 'update' })).peers;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(peers.includes(`127.0.0.1:${ready.peerPort}`), peers.join());
+    const target = await tempDir();
+    const result = await runCommand('aria2c', aria2cArgs(target, String(ready.torrent)));
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.ok((await readFile(path.join(target, 'through opentracker.bin'))).equals(await readFile(file)));
+    await rm(target, { recursive: true, force: true });
+  });
+});
