@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ShareFileError } from '../src/errors.ts';
-import { allowsAddress, parseAddress, parseCidr, parseCount, parseDuration, parseFirewallMode, parseHostname, parseOptions, parsePort } from '../src/options.ts';
+import { allowsAddress, parseAddress, parseAnnounceUrl, parseCidr, parseCount, parseDuration, parseFirewallMode, parseHostname, parseOptions, parsePort } from '../src/options.ts';
 
 function usageFailure(code: string, pattern: RegExp): (error: unknown) => boolean {
   return (error) => {
@@ -79,6 +79,8 @@ describe('parseOptions', () => {
       torrentPath: undefined,
       firewall: 'auto',
       allow: [],
+      announce: [],
+      webSeed: false,
       json: false,
       exitAfter: undefined,
       timeoutMs: undefined,
@@ -155,5 +157,21 @@ describe('stop conditions', () => {
     assert.equal(parseCount('1', '--exit-after'), 1);
     assert.equal(parseCount('12', '--exit-after'), 12);
     for (const bad of ['0', '-1', '1.5', 'two', '']) assert.throws(() => parseCount(bad, '--exit-after'), usageFailure('BAD_ARGUMENT', /--exit-after `/));
+  });
+});
+
+describe('parseAnnounceUrl', () => {
+  it('takes http, https and udp tracker URLs', () => {
+    assert.equal(parseAnnounceUrl('http://tracker.example:6969/announce'), 'http://tracker.example:6969/announce');
+    assert.equal(parseAnnounceUrl(' https://t.example/announce '), 'https://t.example/announce');
+    assert.equal(parseAnnounceUrl('udp://t.example:1337'), 'udp://t.example:1337');
+  });
+  it('refuses WebSocket trackers, other schemes, and URLs without a host or a UDP port', () => {
+    for (const bad of ['wss://t.example/announce', 'ftp://t.example/', 'tracker.example:6969', 'http://', 'udp://t.example', '']) {
+      assert.throws(() => parseAnnounceUrl(bad), usageFailure('BAD_URL', /is not a tracker announce URL/), bad);
+    }
+  });
+  it('drops repeats in --announce', () => {
+    assert.deepEqual(parseOptions({ file: 'f', announce: ['http://a.example/announce', 'http://a.example/announce', 'udp://b.example:1'] }, '/').announce, ['http://a.example/announce', 'udp://b.example:1']);
   });
 });

@@ -1,0 +1,37 @@
+#!/usr/bin/python3
+"""The libtorrent 2.0 seeder the seeding benchmark compares share-file with: seeds one .torrent
+from a folder, in seed mode (no hashing at start, as share-file), on loopback, with everything
+that finds peers on its own turned off. Prints `listening <port>` once it has announced."""
+import sys
+import time
+
+import libtorrent as lt
+
+torrent, save_path = sys.argv[1], sys.argv[2]
+
+session = lt.session({
+    'listen_interfaces': '127.0.0.1:0',
+    'enable_dht': False,
+    'enable_lsd': False,
+    'enable_upnp': False,
+    'enable_natpmp': False,
+    'enable_outgoing_utp': False,
+    'enable_incoming_utp': False,
+    'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification | lt.alert.category_t.tracker_notification,
+})
+params = lt.add_torrent_params()
+params.ti = lt.torrent_info(torrent)
+params.save_path = save_path
+params.flags |= lt.torrent_flags.seed_mode
+handle = session.add_torrent(params)
+
+announced = False
+while True:
+    # Alerts must be drained, or libtorrent's queue fills and the session stalls.
+    session.wait_for_alert(500)
+    for alert in session.pop_alerts():
+        if isinstance(alert, lt.tracker_reply_alert) and not announced:
+            announced = True
+            print(f'listening {session.listen_port()}', flush=True)
+        elif isinstance(alert, (lt.torrent_error_alert, lt.tracker_error_alert)):
+            print(f'error: {alert.message()}', file=sys.stderr, flush=True)
