@@ -1,7 +1,7 @@
 // Reads the shared bytes for whoever sends them (the seeder's peers, the web seed), and makes sure
 // no byte goes out that is not the content the .torrent describes.
 import { createHash } from 'node:crypto';
-import { close, fstat, open, read, type BigIntStats } from 'node:fs';
+import { close, fstatSync, openSync, read, type BigIntStats } from 'node:fs';
 
 export interface ReaderFile {
   path: string;
@@ -23,6 +23,15 @@ export interface ContentReaderOptions {
 
 /** Enough descriptors for any realistic fan-out of requests, few enough for any ulimit. */
 const MAX_OPEN_FILES = 64;
+/**
+ * Peers ask for 16 KiB blocks, mostly one after the other within a piece. Reading 256 KiB at a
+ * time and serving the blocks from it takes one read (one thread-pool round trip) where there were
+ * 16. Measured seeding 1 GiB to aria2c: the per-block async fstat and read cost the main thread
+ * 0.57 s and 0.66 s of the 3.4 s of CPU share-file used (see bench/seeding.ts).
+ */
+const WINDOW_BYTES = 256 * 1024;
+/** Windows kept: a few peers' worth of current pieces, 2 MiB in all. */
+const MAX_WINDOWS = 8;
 
 /**
  * Reads blocks of pieces straight from the shared files (the page cache does the caching).
@@ -37,7 +46,9 @@ export class ContentReader {
   readonly pieceLength: number;
   readonly #options: ContentReaderOptions;
   /** Open descriptors, least recently used first. */
-  readonly #open = new Map<string, Promise<number>>();
+  readonly #open = new Map<string, number>();
+  /** Recently read windows of the content, by window index, least recently used first. */
+  readonly #windows = new Map<number, Promise<Buffer>>();
   #closed = false;
   #changed = false;
   /** Verdicts on pieces since the change, valid for the state of the files they were reached at. */
@@ -64,10 +75,16 @@ export class ContentReader {
     if (!Number.isInteger(index) || index < 0 || pieceLength <= 0 || offset < 0 || length < 0 || offset + length > pieceLength) {
       throw new Error(`piece ${index} has no bytes ${offset}..${offset + length}`);
     }
+    const start = pieceStart + offset;
+    // The usual case: nothing changed since hashing. The files are looked at before and after the
+    // read, so a write that raced with it is caught too.
+    if (!this.#changed && this.#unchanged(start, length)) {
+      const data = await this.#readThroughWindow(start, length);
+      if (this.#unchanged(start, length)) return data;
+    }
+    this.#windows.clear();
     const parts = this.#partsOf(pieceStart, pieceLength);
-    const states = await Promise.all(parts.map((part) => this.#stat(part.file)));
-    const unchanged = states.every((stats, at) => Number(stats.size) === parts[at]!.file.length && stats.mtimeNs === parts[at]!.file.mtimeNs);
-    if (unchanged && !this.#changed) return this.#read(pieceStart + offset, length);
+    const states = parts.map((part) => this.#stat(part.file));
     if (!this.#changed) {
       this.#changed = true;
       this.#options.onChange(undefined);
@@ -97,9 +114,37 @@ export class ContentReader {
   async close(): Promise<void> {
     this.#closed = true;
     this.#verifiedPiece = undefined;
+    this.#windows.clear();
     const open = [...this.#open.values()];
     this.#open.clear();
-    await Promise.all(open.map((fd) => fd.then((descriptor) => closeFd(descriptor), () => {})));
+    await Promise.all(open.map((fd) => closeFd(fd)));
+  }
+
+  /** Whether every file holding bytes [start, start + length) is still the version that was hashed. */
+  #unchanged(start: number, length: number): boolean {
+    for (const part of this.#partsOf(start, length)) {
+      const stats = this.#stat(part.file);
+      if (Number(stats.size) !== part.file.length || stats.mtimeNs !== part.file.mtimeNs) return false;
+    }
+    return true;
+  }
+
+  /** Bytes [start, start + length) from the window that holds them, reading it if need be. */
+  #readThroughWindow(start: number, length: number): Promise<Buffer> {
+    const index = Math.floor(start / WINDOW_BYTES);
+    const windowStart = index * WINDOW_BYTES;
+    if (start + length > windowStart + WINDOW_BYTES) return this.#read(start, length);
+    let window = this.#windows.get(index);
+    if (window) {
+      this.#windows.delete(index);
+    } else {
+      window = this.#read(windowStart, Math.min(WINDOW_BYTES, this.length - windowStart));
+      window.catch(() => this.#windows.delete(index));
+    }
+    this.#windows.set(index, window);
+    if (this.#windows.size > MAX_WINDOWS) this.#windows.delete(this.#windows.keys().next().value!);
+    // A view, not a copy: nothing writes to these buffers once read.
+    return window.then((data) => data.subarray(start - windowStart, start - windowStart + length));
   }
 
   /** The files (and the part of each) that hold bytes [start, start + length). */
@@ -129,34 +174,37 @@ export class ContentReader {
     const buffer = Buffer.allocUnsafe(length);
     let done = 0;
     for (const part of this.#partsOf(start, length)) {
-      const fd = await this.#fd(part.file);
+      const fd = this.#fd(part.file);
       await readFully(fd, buffer.subarray(done, done + part.length), part.at, part.file.path);
       done += part.length;
     }
     return buffer;
   }
 
-  async #stat(file: ReaderFile): Promise<BigIntStats> {
-    const fd = await this.#fd(file);
-    return new Promise((resolve, reject) => fstat(fd, { bigint: true }, (error, stats) => (error ? reject(error) : resolve(stats))));
+  /**
+   * fstat of an open file: a system call of about a microsecond that never waits for the disk, so
+   * it is made in place rather than through the thread pool (which costs far more than the call).
+   */
+  #stat(file: ReaderFile): BigIntStats {
+    return fstatSync(this.#fd(file), { bigint: true });
   }
 
-  #fd(file: ReaderFile): Promise<number> {
+  /** Opened once (in place: it is quick, and once per file), kept while it is in use. */
+  #fd(file: ReaderFile): number {
     let fd = this.#open.get(file.path);
-    if (fd) {
+    if (fd !== undefined) {
       // Most recently used goes last.
       this.#open.delete(file.path);
       this.#open.set(file.path, fd);
       return fd;
     }
-    fd = new Promise((resolve, reject) => open(file.path, 'r', (error, descriptor) => (error ? reject(error) : resolve(descriptor))));
-    fd.catch(() => this.#open.delete(file.path));
+    fd = openSync(file.path, 'r');
     this.#open.set(file.path, fd);
     if (this.#open.size > MAX_OPEN_FILES) {
-      const [oldestPath, oldest] = this.#open.entries().next().value as [string, Promise<number>];
+      const [oldestPath, oldest] = this.#open.entries().next().value as [string, number];
       this.#open.delete(oldestPath);
       // Reads already under way on it finish first: close a little later.
-      setTimeout(() => oldest.then((descriptor) => closeFd(descriptor), () => {}), 1000).unref();
+      setTimeout(() => void closeFd(oldest), 1000).unref();
     }
     return fd;
   }

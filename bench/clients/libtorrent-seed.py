@@ -17,6 +17,8 @@ session = lt.session({
     'enable_natpmp': False,
     'enable_outgoing_utp': False,
     'enable_incoming_utp': False,
+    # Every peer is on 127.0.0.1 here; libtorrent would otherwise drop all but one connection per address.
+    'allow_multiple_connections_per_ip': True,
     'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification | lt.alert.category_t.tracker_notification,
 })
 params = lt.add_torrent_params()
