@@ -36,8 +36,9 @@ const MAX_WINDOWS = 8;
 /**
  * Reads blocks of pieces straight from the shared files (the page cache does the caching).
  *
- * Every read first looks at the files it touches (fstat, about a microsecond each). While their
- * size and mtime are those that were hashed, blocks are served as read. Once any file differs, each
+ * Every read from disk looks at the files it touches before and after (fstat, about a microsecond
+ * each). While their size and mtime are those that were hashed, blocks are served as read. Once any
+ * file differs, each
  * piece is read whole and checked against its SHA-1 before any block of it is sent; a piece that no
  * longer matches is refused, so nobody receives data that is not the content the .torrent describes.
  */
@@ -48,7 +49,7 @@ export class ContentReader {
   /** Open descriptors, least recently used first. */
   readonly #open = new Map<string, number>();
   /** Recently read windows of the content, by window index, least recently used first. */
-  readonly #windows = new Map<number, Promise<Buffer>>();
+  readonly #windows = new Map<number, Promise<Buffer | undefined>>();
   #closed = false;
   #changed = false;
   /** Verdicts on pieces since the change, valid for the state of the files they were reached at. */
@@ -75,12 +76,10 @@ export class ContentReader {
     if (!Number.isInteger(index) || index < 0 || pieceLength <= 0 || offset < 0 || length < 0 || offset + length > pieceLength) {
       throw new Error(`piece ${index} has no bytes ${offset}..${offset + length}`);
     }
-    const start = pieceStart + offset;
-    // The usual case: nothing changed since hashing. The files are looked at before and after the
-    // read, so a write that raced with it is caught too.
-    if (!this.#changed && this.#unchanged(start, length)) {
-      const data = await this.#readThroughWindow(start, length);
-      if (this.#unchanged(start, length)) return data;
+    // The usual case: nothing changed since hashing.
+    if (!this.#changed) {
+      const data = await this.#readThroughWindow(pieceStart + offset, length);
+      if (data) return data;
     }
     this.#windows.clear();
     const parts = this.#partsOf(pieceStart, pieceLength);
@@ -129,22 +128,37 @@ export class ContentReader {
     return true;
   }
 
-  /** Bytes [start, start + length) from the window that holds them, reading it if need be. */
-  #readThroughWindow(start: number, length: number): Promise<Buffer> {
+  /**
+   * Bytes [start, start + length) from the window that holds them, reading it if need be; undefined
+   * if the files changed. A window is kept only if the files were the hashed version both before
+   * and after it was read, so a write that raced with the read is caught; its bytes are then the
+   * hashed ones, and stay right to send even if the files change later.
+   */
+  async #readThroughWindow(start: number, length: number): Promise<Buffer | undefined> {
     const index = Math.floor(start / WINDOW_BYTES);
     const windowStart = index * WINDOW_BYTES;
-    if (start + length > windowStart + WINDOW_BYTES) return this.#read(start, length);
+    if (start + length > windowStart + WINDOW_BYTES) return this.#readUnchanged(start, length);
     let window = this.#windows.get(index);
     if (window) {
       this.#windows.delete(index);
     } else {
-      window = this.#read(windowStart, Math.min(WINDOW_BYTES, this.length - windowStart));
-      window.catch(() => this.#windows.delete(index));
+      window = this.#readUnchanged(windowStart, Math.min(WINDOW_BYTES, this.length - windowStart));
+      void window.then(
+        (data) => data ?? this.#windows.delete(index),
+        () => this.#windows.delete(index),
+      );
     }
     this.#windows.set(index, window);
     if (this.#windows.size > MAX_WINDOWS) this.#windows.delete(this.#windows.keys().next().value!);
+    const data = await window;
     // A view, not a copy: nothing writes to these buffers once read.
-    return window.then((data) => data.subarray(start - windowStart, start - windowStart + length));
+    return data?.subarray(start - windowStart, start - windowStart + length);
+  }
+
+  async #readUnchanged(start: number, length: number): Promise<Buffer | undefined> {
+    if (!this.#unchanged(start, length)) return undefined;
+    const data = await this.#read(start, length);
+    return this.#unchanged(start, length) ? data : undefined;
   }
 
   /** The files (and the part of each) that hold bytes [start, start + length). */
