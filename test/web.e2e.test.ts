@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { aria2cArgs, randomFile, runCommand, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
 
 const NAME = 'vm imäge.raw';
-const SIZE = 8 * 1024 * 1024 + 333;
+// Large enough that a rate-limited curl is still far from done when it is cut off.
+const SIZE = 32 * 1024 * 1024 + 333;
 
 function get(url: URL, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -74,10 +75,14 @@ describe('the file over HTTP', () => {
     const target = await tempDir();
     const output = path.join(target, NAME);
     // A slow first attempt, cut off part-way.
-    const first = spawn('curl', ['-sf', '--limit-rate', '2M', '-o', output, url.href], { stdio: 'ignore' });
+    const first = spawn('curl', ['-sSf', '--limit-rate', '2M', '-o', output, url.href], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let firstErrors = '';
+    first.stderr.setEncoding('utf8').on('data', (chunk: string) => (firstErrors += chunk));
+    const firstClosed = new Promise((resolve) => first.once('close', resolve));
     await new Promise((resolve) => setTimeout(resolve, 1500));
     first.kill('SIGKILL');
-    await new Promise((resolve) => first.once('close', resolve));
+    await firstClosed;
+    assert.equal(firstErrors, '', 'the first attempt ran until it was cut off');
     const partial = (await stat(output)).size;
     assert.ok(partial > 0 && partial < SIZE, `the first attempt got ${partial} bytes`);
     const resumed = await runCommand('curl', ['-sSf', '-C', '-', '-o', output, url.href]);
