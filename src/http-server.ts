@@ -9,6 +9,8 @@ import { serveContent, type WebContent, type WebServed } from './web-seed.ts';
 
 export interface HttpServerConfig {
   port: number;
+  /** The secret every path but the tracker's starts with (see newToken). */
+  token: string;
   torrentFile: Buffer;
   /** The torrent's name: the .torrent is `/<token>/<name>.torrent`, the content `/<token>/<name>`. */
   name: string;
@@ -24,14 +26,17 @@ export interface HttpServerEvents {
   'whole-file': [string];
 }
 
-export interface HttpServerHandle {
-  port: number;
+export interface ServerPaths {
   /** `/<token>/<name>.torrent`: the only path that serves the .torrent. */
   torrentPath: string;
   /** `/<token>/<name>`: the file, or for a folder its listing (and its files below it). */
   contentPath: string;
   /** `/<token>.seed/`: the same below it, for the .torrent's `url-list`. */
   webSeedBase: string;
+}
+
+export interface HttpServerHandle extends ServerPaths {
+  port: number;
   events: EventEmitter<HttpServerEvents>;
   close(): Promise<void>;
 }
@@ -40,10 +45,24 @@ const WEB_SEED_SUFFIX = '.seed';
 /** 24 random bytes: 192 bits, well past guessing. */
 const TOKEN_BYTES = 24;
 
+/** A fresh secret for the URLs; made before the server starts, as the .torrent carries it. */
+export function newToken(): string {
+  return randomBytes(TOKEN_BYTES).toString('base64url');
+}
+
+export function serverPaths(token: string, name: string): ServerPaths {
+  const encodedName = encodeURIComponent(name);
+  return {
+    torrentPath: `/${token}/${encodedName}.torrent`,
+    contentPath: `/${token}/${encodedName}`,
+    webSeedBase: `/${token}${WEB_SEED_SUFFIX}/`,
+  };
+}
+
 export async function startHttpServer(config: HttpServerConfig): Promise<HttpServerHandle> {
   const events = new EventEmitter<HttpServerEvents>();
-  const token = randomBytes(TOKEN_BYTES).toString('base64url');
-  const encodedName = encodeURIComponent(config.name);
+  const { token } = config;
+  const paths = serverPaths(token, config.name);
   const expected = digest(token);
   const hooks = { onBytes: (served: WebServed) => events.emit('served', served), onWholeFile: (ip: string) => events.emit('whole-file', ip) };
 
@@ -68,7 +87,7 @@ export async function startHttpServer(config: HttpServerConfig): Promise<HttpSer
     if (!parts || !timingSafeEqual(digest(webSeed ? head.slice(0, -WEB_SEED_SUFFIX.length) : head), expected)) return notFound(res);
     const [, first, ...rest] = parts;
     if (first === `${config.name}.torrent` && rest.length === 0 && !webSeed) return sendTorrent(req, res, config.torrentFile);
-    if (first === config.name) return serveContent(req, res, rest, `/${head}/${encodedName}`, config.content, { ...hooks, webSeed });
+    if (first === config.name) return serveContent(req, res, rest, `/${head}/${encodeURIComponent(config.name)}`, config.content, { ...hooks, webSeed });
     notFound(res);
   });
   // Slow or idle clients must not hold sockets open forever (a slow download is fine: these bound
@@ -78,13 +97,15 @@ export async function startHttpServer(config: HttpServerConfig): Promise<HttpSer
   server.keepAliveTimeout = 5_000;
   server.maxConnections = 1024;
 
-  await listen(server, config.port);
+  // The server owns the tracker from here on: it closes it, on failure as at the end.
+  await listen(server, config.port).catch(async (error: unknown) => {
+    await config.tracker?.close();
+    throw error;
+  });
 
   return {
     port: config.port,
-    torrentPath: `/${token}/${encodedName}.torrent`,
-    contentPath: `/${token}/${encodedName}`,
-    webSeedBase: `/${token}${WEB_SEED_SUFFIX}/`,
+    ...paths,
     events,
     close: async () => {
       server.closeAllConnections();

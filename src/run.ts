@@ -146,21 +146,29 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   });
   cleanup.defer('the shared files', () => reader.close());
 
-  // 5. Start the HTTP server: our tracker (unless --announce names others), and under a secret
-  //    token the .torrent and the content itself. The .torrent is filled in below, once its web
-  //    seed URL (which carries the token) is known.
+  // 5. Write the .torrent: our tracker (or the named ones), and with --web-seed our HTTP server as
+  //    its web seed (see webSeedPolicy for why not by default). BEP 19: a single file's web seed
+  //    is the file's URL; for a folder, clients append the name and each file's path to a URL that
+  //    ends in `/`.
   const peerId = makePeerId(env.version);
   const allows = allowsAddress(options.allow);
   const ownTracker = options.announce.length === 0;
+  const serverUrl = `http://${urlHost(hostname)}:${trackerPort}`;
+  const announce = ownTracker ? [`${serverUrl}/announce`] : options.announce;
+  const token = httpModule.newToken();
+  const paths = httpModule.serverPaths(token, source.name);
+  const webSeed = `${serverUrl}${paths.webSeedBase}${source.kind === 'folder' ? '' : encodeURIComponent(source.name)}`;
+  const torrentFile = encodeTorrentFile(metadata, announce, `share-file ${env.version}`, options.webSeed ? [webSeed] : []);
+  await writeTorrentFile(torrentPath, torrentFile);
+
+  // 6. Start the HTTP server: our tracker (unless --announce names others), and under the token
+  //    the .torrent and the content itself.
   const tracker = ownTracker ? trackerModule.createTracker({ infoHash: metadata.infoHash, seeder: { peerId, ip, port: peerPort } }) : undefined;
-  const announce = ownTracker ? [`http://${urlHost(hostname)}:${trackerPort}/announce`] : options.announce;
-  const torrentHolder: { file: Buffer } = { file: Buffer.alloc(0) };
   const handOut: { policy: WebSeedPolicy | undefined } = { policy: undefined };
   const http = await httpModule.startHttpServer({
     port: trackerPort,
-    get torrentFile() {
-      return torrentHolder.file;
-    },
+    token,
+    torrentFile,
     name: source.name,
     content: { name: source.name, kind: source.kind, files: source.files, reader, version: metadata.infoHash, handOut },
     tracker,
@@ -170,16 +178,6 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   let webUploaded = 0;
   http.events.on('served', ({ bytes }) => (webUploaded += bytes));
   throwIfStopped(stopSignal);
-
-  // 6. Write the .torrent: our tracker (or the named ones), and with --web-seed our HTTP server as
-  //    its web seed (see webSeedPolicy for why not by default).
-  const serverUrl = `http://${urlHost(hostname)}:${trackerPort}`;
-  const contentUrl = `${serverUrl}${http.contentPath}`;
-  // BEP 19: a single file's web seed is the file's URL; for a folder, clients append the name and
-  // each file's path to a URL that ends in `/`.
-  const webSeed = `${serverUrl}${http.webSeedBase}${source.kind === 'folder' ? '' : encodeURIComponent(source.name)}`;
-  torrentHolder.file = encodeTorrentFile(metadata, announce, `share-file ${env.version}`, options.webSeed ? [webSeed] : []);
-  await writeTorrentFile(torrentPath, torrentHolder.file);
 
   // 7. Open the firewall for both ports: one tagged rule each, inserted at the top of INPUT.
   const probe = await firewall;
@@ -203,7 +201,8 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
 
   // 9. Tell the person what to hand the recipient.
   const peer = formatAddress(ip, peerPort);
-  const torrentUrl = `${serverUrl}${http.torrentPath}`;
+  const torrentUrl = `${serverUrl}${paths.torrentPath}`;
+  const contentUrl = `${serverUrl}${paths.contentPath}`;
   reporter.emit({
     event: 'ready',
     infoHash: metadata.infoHash,

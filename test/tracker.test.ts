@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { allowsAddress } from '../src/options.ts';
 import { ContentReader } from '../src/content-reader.ts';
-import { startHttpServer, type HttpServerConfig, type HttpServerHandle } from '../src/http-server.ts';
+import { newToken, startHttpServer, type HttpServerConfig, type HttpServerHandle } from '../src/http-server.ts';
 import { createTracker } from '../src/tracker.ts';
 import { randomFile, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
 import getPort from 'get-port';
@@ -16,6 +16,7 @@ function startTrackerServer(options: { port: number; infoHash: string; torrentFi
   const reader = new ContentReader({ files: [], pieceLength: 16384, pieces: Buffer.alloc(0), onChange: () => {} });
   return startHttpServer({
     port: options.port,
+    token: newToken(),
     torrentFile: options.torrentFile,
     name: options.name,
     content: { name: options.name, kind: 'file', files: [], reader, version: options.infoHash, handOut: { policy: undefined } },
