@@ -224,8 +224,15 @@ export class ContentReader {
   }
 }
 
+/** A piece whose bytes on disk are no longer those the .torrent describes. */
+export class ContentChangedError extends Error {
+  constructor(index: number) {
+    super(`piece ${index} changed on disk since it was hashed`);
+  }
+}
+
 function changedError(index: number): Error {
-  return new Error(`piece ${index} changed on disk since it was hashed`);
+  return new ContentChangedError(index);
 }
 
 function readFully(fd: number, buffer: Buffer, position: number, file: string): Promise<void> {

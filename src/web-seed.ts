@@ -1,7 +1,7 @@
 // The shared content over plain HTTP: for people with only curl or a browser, and as the torrent's
 // web seed (BEP 19), with HEAD, single Range requests and resumable downloads.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ContentReader } from './content-reader.ts';
+import { ContentChangedError, type ContentReader } from './content-reader.ts';
 import { formatBytes } from './format.ts';
 import type { WebSeedPolicy } from './hand-out.ts';
 
@@ -128,11 +128,14 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebC
       block = await next;
     }
     if (closed) return;
-    res.end();
-    if (status === 200 && content.kind === 'file') res.once('finish', () => hooks.onWholeFile(ip));
+    res.end(() => {
+      if (status === 200 && content.kind === 'file') hooks.onWholeFile(ip);
+    });
   } catch (error) {
     if (!res.headersSent) {
-      res.writeHead(410, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${(error as Error).message}; the file changed after it was shared\n`);
+      // Changed since it was shared: gone for good. Anything else is a failure on this side.
+      const changed = error instanceof ContentChangedError;
+      res.writeHead(changed ? 410 : 500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${(error as Error).message}\n`);
     } else {
       // Mid-body: cut the response short, so the client sees an incomplete transfer, not bad data.
       res.destroy();

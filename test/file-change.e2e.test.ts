@@ -1,4 +1,5 @@
-// A file that changes while it is shared: the change is reported and changed pieces are never sent.
+// A file that changes while it is shared: the change is reported and changed pieces are never sent,
+// to peers or over HTTP.
 import assert from 'node:assert/strict';
 import { open, readFile, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +32,14 @@ describe('a file that changes while shared', () => {
     assert.ok((await peer.request(6, BLOCK, BLOCK)).equals(original.subarray(6 * PIECE + BLOCK, 6 * PIECE + 2 * BLOCK)), 'unchanged pieces are still served');
     assert.ok((await peer.request(4, BLOCK, BLOCK)).equals(original.subarray(4 * PIECE + BLOCK, 4 * PIECE + 2 * BLOCK)), 'so are pieces read before the change');
     peer.close();
+
+    // Over HTTP the same: the changed piece is gone (410), the others are still served.
+    const gone = await fetch(String(ready.webUrl), { headers: { Range: `bytes=${5 * PIECE}-${5 * PIECE + 99}` } });
+    assert.equal(gone.status, 410);
+    assert.match(await gone.text(), /piece 5 changed on disk/);
+    const kept = await fetch(String(ready.webUrl), { headers: { Range: `bytes=${6 * PIECE}-${6 * PIECE + 99}` } });
+    assert.equal(kept.status, 206);
+    assert.ok(Buffer.from(await kept.arrayBuffer()).equals(original.subarray(6 * PIECE, 6 * PIECE + 100)));
 
     await share.waitForEvent('warning');
     const warnings = share.events.filter((event) => event.event === 'warning').map((event) => String(event.message));
