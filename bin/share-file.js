@@ -5,7 +5,15 @@ if (major < 22) {
   process.stderr.write('error: share-file needs Node.js 22 or newer, and this is Node.js ' + process.versions.node + '; install a current Node.js (24 LTS is fine) and try again\n');
   process.exitCode = 1;
 } else {
-  // The bundle is minified; its source maps turn stack traces of real bugs back into src/ lines.
-  process.setSourceMapsEnabled(true);
-  import('../dist/cli.js').then(function (cli) { return cli.cli(); });
+  // The bundle ships source maps; they are read only with NODE_OPTIONS=--enable-source-maps (the
+  // error message of a bug says so), as reading them costs every run 20 ms and 10 MiB.
+  import('node:module')
+    .then(function (module) {
+      // Node's on-disk cache of compiled code (in its default place, or NODE_COMPILE_CACHE): from
+      // the second run on, the bundle loads without being compiled again. Measured: launch to
+      // `ready` on a hash-cached 1 GiB file went from 286 to 203-220 ms (median of 5).
+      if (module.enableCompileCache) module.enableCompileCache();
+      return import('../dist/cli.js');
+    })
+    .then(function (cli) { return cli.cli(); });
 }

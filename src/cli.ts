@@ -89,7 +89,10 @@ export async function main(env: CliEnvironment): Promise<number> {
     const error = toShareFileError(caught);
     reporter.emit({ event: 'error', code: error.code, message: error.message });
     reporter.error(formatError(error));
-    if (error.code === 'INTERNAL' && error.cause instanceof Error && error.cause.stack) reporter.error(error.cause.stack);
+    if (error.code === 'INTERNAL' && error.cause instanceof Error && error.cause.stack) {
+      reporter.error(error.cause.stack);
+      if (!process.sourceMapsEnabled) reporter.error('(run again with NODE_OPTIONS=--enable-source-maps for the lines in share-file\'s sources)');
+    }
     return exitCodeFor(error);
   } finally {
     reporter.close();
