@@ -135,8 +135,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     },
   );
   const { firewall: firewallModule, tracker: trackerModule, seeder: seederModule, httpServer: httpModule } = await loadNetwork();
-  const folderFiles = source.kind === 'folder' ? source.files.map(({ segments, length }) => ({ segments, length })) : undefined;
-  const metadata = buildMetadata(source.name, source.length, pieceLength, pieces, folderFiles);
+  const metadata = buildMetadata(source.name, source.length, pieceLength, pieces, source.kind === 'folder' ? source.files : undefined);
   throwIfStopped(stopSignal);
   const reader = new ContentReader({
     files: source.files,
