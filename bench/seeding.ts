@@ -9,10 +9,10 @@ import getPort from 'get-port';
 import { hashPieces } from '../src/hash.ts';
 import { inspectSource } from '../src/source.ts';
 import { buildMetadata, encodeTorrentFile, pieceLengthFor } from '../src/torrent.ts';
-import { writeRandomFile } from './files.ts';
+import { median, writeRandomFile } from './files.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'share-file.js');
-const LIBTORRENT_SEED = path.resolve(import.meta.dirname, 'clients', 'libtorrent-seed.py');
+const LIBTORRENT_SEED = path.resolve(import.meta.dirname, '..', 'test', 'clients', 'libtorrent-seed.py');
 const GiB = 1024 * 1024 * 1024;
 const ROUNDS = 3;
 /** Linux counts process CPU time in clock ticks of 1/100 s (USER_HZ) on every architecture. */
@@ -124,11 +124,6 @@ async function shareFileTurn(dir: string, file: string): Promise<Turn> {
   } finally {
     await stop(child);
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 export async function benchSeeding(): Promise<void> {

@@ -5,7 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import createTorrent from 'create-torrent';
 import { pieceLengthFor } from '../src/torrent.ts';
-import { writeRandomFile } from './files.ts';
+import { median, writeRandomFile } from './files.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'share-file.js');
 const SIZE = 1024 * 1024 * 1024;
@@ -46,11 +46,6 @@ function timeCreateTorrent(file: string, pieceLength: number): Promise<number> {
     const started = performance.now();
     createTorrent(file, { pieceLength, private: true, announceList: [['http://127.0.0.1:1/announce']] }, (error) => (error ? reject(error) : resolve(performance.now() - started)));
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 export async function benchStartup(): Promise<void> {

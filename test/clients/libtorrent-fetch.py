@@ -7,16 +7,11 @@ import time
 
 import libtorrent as lt
 
+from loopback_session import loopback_session
+
 source, save_path, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3] if len(sys.argv) > 3 else 60)
 
-session = lt.session({
-    'listen_interfaces': '127.0.0.1:0',
-    'enable_dht': False,
-    'enable_lsd': False,
-    'enable_upnp': False,
-    'enable_natpmp': False,
-    'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
-})
+session = loopback_session(alert_mask=lt.alert.category_t.error_notification | lt.alert.category_t.status_notification)
 params = lt.parse_magnet_uri(source) if source.startswith('magnet:') else lt.add_torrent_params()
 if not source.startswith('magnet:'):
     params.ti = lt.torrent_info(source)

@@ -7,14 +7,11 @@ import time
 
 import libtorrent as lt
 
+from loopback_session import loopback_session
+
 torrent, save_path = sys.argv[1], sys.argv[2]
 
-session = lt.session({
-    'listen_interfaces': '127.0.0.1:0',
-    'enable_dht': False,
-    'enable_lsd': False,
-    'enable_upnp': False,
-    'enable_natpmp': False,
+session = loopback_session(**{
     'enable_outgoing_utp': False,
     'enable_incoming_utp': False,
     # Every peer is on 127.0.0.1 here; libtorrent would otherwise drop all but one connection per address.
