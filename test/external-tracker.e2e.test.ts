@@ -10,7 +10,9 @@ import { hashPieces } from '../src/hash.ts';
 import { inspectSource } from '../src/source.ts';
 import { buildMetadata, pieceLengthFor } from '../src/torrent.ts';
 import { announce, httpGet } from './announce.ts';
-import { aria2cArgs, randomFile, runCommand, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
+import { aria2cArgs, randomFile, ROOT, runCommand, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
+
+const LIBTORRENT_FETCH = path.join(ROOT, 'test', 'clients', 'libtorrent-fetch.py');
 
 describe('sharing through opentracker with --announce', () => {
   let dir: string;
@@ -77,6 +79,21 @@ describe('sharing through opentracker with --announce', () => {
     assert.ok(peers.includes(`127.0.0.1:${ready.peerPort}`), peers.join());
     const target = await tempDir();
     const result = await runCommand('aria2c', aria2cArgs(target, String(ready.torrent)));
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.ok((await readFile(path.join(target, 'through opentracker.bin'))).equals(await readFile(file)));
+    await rm(target, { recursive: true, force: true });
+  });
+
+  it('announces over UDP too (BEP 15): libtorrent finds it through opentracker and gets the file', async () => {
+    await stopShare(share);
+    const udpUrl = trackerUrl.replace(/^http:/, 'udp:').replace(/\/announce$/, '');
+    share = startShare([file, '--announce', udpUrl, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'], { cwd: dir });
+    const udpReady = await share.waitForEvent('ready');
+    assert.equal(udpReady.infoHash, expectedInfoHash);
+    assert.deepEqual(udpReady.announce, [udpUrl]);
+    const target = await tempDir();
+    // aria2c with its DHT off, as the tests run it, did not ask the UDP tracker: libtorrent does.
+    const result = await runCommand('/usr/bin/python3', [LIBTORRENT_FETCH, String(udpReady.torrent), target, '60']);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.ok((await readFile(path.join(target, 'through opentracker.bin'))).equals(await readFile(file)));
     await rm(target, { recursive: true, force: true });
