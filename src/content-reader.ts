@@ -95,7 +95,7 @@ export class ContentReader {
       this.#verifiedPiece = undefined;
       this.#verdictState = state;
     }
-    if (this.#verdicts.get(index) === false) throw changedError(index);
+    if (this.#verdicts.get(index) === false) throw new ContentChangedError(index);
     if (this.#verifiedPiece?.index === index) return Buffer.from(this.#verifiedPiece.data.subarray(offset, offset + length));
     const tooShort = states.some((stats, at) => Number(stats.size) < parts[at]!.file.length);
     const data = tooShort ? undefined : await this.#read(pieceStart, pieceLength);
@@ -103,7 +103,7 @@ export class ContentReader {
     if (!data || !createHash('sha1').update(data).digest().equals(expected)) {
       if (!this.#verdicts.has(index)) this.#options.onChange(index);
       this.#verdicts.set(index, false);
-      throw changedError(index);
+      throw new ContentChangedError(index);
     }
     this.#verdicts.set(index, true);
     this.#verifiedPiece = { index, data };
@@ -229,10 +229,6 @@ export class ContentChangedError extends Error {
   constructor(index: number) {
     super(`piece ${index} changed on disk since it was hashed`);
   }
-}
-
-function changedError(index: number): Error {
-  return new ContentChangedError(index);
 }
 
 function readFully(fd: number, buffer: Buffer, position: number, file: string): Promise<void> {

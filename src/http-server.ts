@@ -12,8 +12,7 @@ export interface HttpServerConfig {
   /** The secret every path but the tracker's starts with (see newToken). */
   token: string;
   torrentFile: Buffer;
-  /** The torrent's name: the .torrent is `/<token>/<name>.torrent`, the content `/<token>/<name>`. */
-  name: string;
+  /** What is shared; its name places it: the .torrent is `/<token>/<name>.torrent`, the content `/<token>/<name>`. */
   content: WebContent;
   /** Absent when the torrent names other trackers (`--announce`). */
   tracker: Tracker | undefined;
@@ -62,7 +61,8 @@ export function serverPaths(token: string, name: string): ServerPaths {
 export async function startHttpServer(config: HttpServerConfig): Promise<HttpServerHandle> {
   const events = new EventEmitter<HttpServerEvents>();
   const { token } = config;
-  const paths = serverPaths(token, config.name);
+  const { name } = config.content;
+  const paths = serverPaths(token, name);
   const expected = digest(token);
   const hooks = { onBytes: (served: WebServed) => events.emit('served', served), onWholeFile: (ip: string) => events.emit('whole-file', ip) };
 
@@ -86,8 +86,8 @@ export async function startHttpServer(config: HttpServerConfig): Promise<HttpSer
     // Compare digests of equal length in constant time: a wrong token costs what a right one does.
     if (!parts || !timingSafeEqual(digest(webSeed ? head.slice(0, -WEB_SEED_SUFFIX.length) : head), expected)) return notFound(res);
     const [, first, ...rest] = parts;
-    if (first === `${config.name}.torrent` && rest.length === 0 && !webSeed) return sendTorrent(req, res, config.torrentFile);
-    if (first === config.name) return serveContent(req, res, rest, `/${head}/${encodeURIComponent(config.name)}`, config.content, { ...hooks, webSeed });
+    if (first === `${name}.torrent` && rest.length === 0 && !webSeed) return sendTorrent(req, res, config.torrentFile);
+    if (first === name) return serveContent(req, res, rest, `/${head}/${encodeURIComponent(name)}`, config.content, { ...hooks, webSeed });
     notFound(res);
   });
   // Slow or idle clients must not hold sockets open forever (a slow download is fine: these bound

@@ -141,7 +141,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     files: source.files,
     pieceLength,
     pieces,
-    onChange: (piece) => onContentChanged(piece),
+    onChange: onContentChanged,
   });
   cleanup.defer('the shared files', () => reader.close());
 
@@ -168,7 +168,6 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     port: trackerPort,
     token,
     torrentFile,
-    name: source.name,
     content: { name: source.name, kind: source.kind, files: source.files, reader, version: metadata.infoHash, handOut },
     tracker,
     allows,

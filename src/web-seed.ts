@@ -55,13 +55,23 @@ export function serveContent(req: IncomingMessage, res: ServerResponse, within: 
     sendListing(req, res, base, content);
     return;
   }
-  const wanted = within.join('/');
-  const index = content.files.findIndex((file) => file.segments.join('/') === wanted);
-  if (index < 0 || (content.kind === 'file' && within.length > 0)) {
+  const index = content.kind === 'file' ? (within.length === 0 && content.files.length === 1 ? 0 : undefined) : fileIndexes(content).get(within.join('/'));
+  if (index === undefined) {
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
     return;
   }
   void sendFile(req, res, content, index, hooks);
+}
+
+/** A folder's files by their path in the torrent, built once: web-seed clients ask file after file. */
+const indexes = new WeakMap<WebContent, Map<string, number>>();
+function fileIndexes(content: WebContent): Map<string, number> {
+  let byPath = indexes.get(content);
+  if (!byPath) {
+    byPath = new Map(content.files.map((file, index) => [file.segments.join('/'), index]));
+    indexes.set(content, byPath);
+  }
+  return byPath;
 }
 
 async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebContent, index: number, hooks: WebSeedHooks): Promise<void> {

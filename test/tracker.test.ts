@@ -18,7 +18,6 @@ function startTrackerServer(options: { port: number; infoHash: string; torrentFi
     port: options.port,
     token: newToken(),
     torrentFile: options.torrentFile,
-    name: options.name,
     content: { name: options.name, kind: 'file', files: [], reader, version: options.infoHash, handOut: { policy: undefined } },
     tracker: createTracker({ infoHash: options.infoHash, seeder: options.seeder }),
     allows: options.allows,
