@@ -14,7 +14,7 @@ const result = await build({
   entryPoints: { cli: 'src/cli.ts', 'hash-worker': 'src/hash-worker.ts' },
   outdir: dist,
   bundle: true,
-  // Code splitting keeps the dynamic imports lazy: `--version` loads none of webtorrent.
+  // Code splitting keeps the dynamic imports lazy: `--version` loads none of the network code.
   splitting: true,
   chunkNames: 'chunk-[hash]',
   format: 'esm',
@@ -25,9 +25,8 @@ const result = await build({
   metafile: true,
   legalComments: 'linked',
   alias: {
-    // WebRTC and uTP are never used; see the stand-ins' own comments.
+    // WebRTC is never used; see the stand-in's own comment.
     'webrtc-polyfill': './stubs/webrtc-polyfill/index.js',
-    'utp-native': './stubs/utp-native/index.js',
   },
   // ws loads these optional native speed-ups inside try/catch; without them it uses plain JS.
   external: ['bufferutil', 'utf-8-validate'],

@@ -190,10 +190,24 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
 
   // 8. Seed on the fixed peer port. With our tracker, the seeder announces over loopback, which
   //    always reaches it, even where the host name does not resolve to this machine from here.
-  const seederAnnounce = ownTracker ? [`http://127.0.0.1:${trackerPort}/announce`] : announce;
-  const seederTorrent = encodeTorrentFile(metadata, seederAnnounce, `share-file ${env.version}`);
-  const seeder = await seederModule.startSeeder({ peerId, port: peerPort, reader, torrentFile: seederTorrent, allows });
+  const seeder = await seederModule.startSeeder({
+    infoHash: metadata.infoHash,
+    peerId,
+    port: peerPort,
+    info: metadata.info,
+    reader,
+    announce: ownTracker ? [`http://127.0.0.1:${trackerPort}/announce`] : announce,
+    clientName: `share-file/${env.version}`,
+    allows,
+  });
   cleanup.defer('the seeder', () => seeder.close());
+  // An unreachable tracker is worth one line each time it says something new, not one per retry.
+  const trackerWarnings = new Set<string>();
+  seeder.events.on('tracker-warning', (error) => {
+    if (trackerWarnings.has(error.message)) return;
+    trackerWarnings.add(error.message);
+    reporter.emit({ event: 'warning', message: `tracker: ${error.message}` });
+  });
   handOut.policy = webSeedPolicy(seeder.handOut, () => Math.max(seeder.connectedPeers(), tracker?.recipients() ?? 0));
   throwIfStopped(stopSignal);
 

@@ -43,68 +43,6 @@ declare module 'bittorrent-tracker' {
   }
 }
 
-declare module 'webtorrent' {
-  import { EventEmitter } from 'node:events';
-
-  export interface Wire extends EventEmitter {
-    peerId: string;
-    remoteAddress: string;
-    remotePort: number;
-    uploaded: number;
-    downloaded: number;
-    peerPieces: { get(index: number): boolean };
-    uploadSpeed(): number;
-    destroy(): void;
-  }
-
-  export interface Torrent extends EventEmitter {
-    infoHash: string;
-    numPeers: number;
-    uploaded: number;
-    uploadSpeed: number;
-    wires: Wire[];
-    pieces: unknown[];
-    ready: boolean;
-    destroy(options?: { destroyStore?: boolean }, callback?: (error?: Error | null) => void): void;
-  }
-
-  export interface ClientOptions {
-    peerId?: string;
-    torrentPort?: number;
-    dht?: boolean;
-    lsd?: boolean;
-    utPex?: boolean;
-    natUpnp?: boolean;
-    natPmp?: boolean;
-    utp?: boolean;
-    webSeeds?: boolean;
-    tracker?: Record<string, unknown> | false;
-    maxConns?: number;
-    secure?: number;
-  }
-
-  export interface AddOptions {
-    path?: string;
-    skipVerify?: boolean;
-    store?: unknown;
-    storeCacheSlots?: number;
-    storeOpts?: object;
-    private?: boolean;
-    announce?: string[];
-    strategy?: string;
-    uploads?: number;
-  }
-
-  export default class WebTorrent extends EventEmitter {
-    constructor(options?: ClientOptions);
-    peerId: string;
-    torrentPort: number;
-    add(torrent: unknown, options?: AddOptions, onTorrent?: (torrent: Torrent) => void): Torrent;
-    address(): { address: string; family: string; port: number } | null;
-    destroy(callback?: (error?: Error | null) => void): void;
-  }
-}
-
 declare module 'create-torrent' {
   function createTorrent(input: string, options: Record<string, unknown>, callback: (error: Error | null, torrent: Buffer) => void): void;
   export default createTorrent;
@@ -125,10 +63,47 @@ declare module 'parse-torrent' {
 declare module 'bittorrent-protocol' {
   import { Duplex } from 'node:stream';
   export default class Protocol extends Duplex {
+    constructor(type?: string);
+    peerId: string;
+    hasFast: boolean;
+    uploaded: number;
+    peerPieces: { get(index: number): boolean };
+    /** Requests received and not yet answered. */
+    peerRequests: Array<{ piece: number; offset: number; length: number }>;
+    extendedHandshake: Record<string, unknown>;
+    uploadSpeed(): number;
+    use(extension: unknown): void;
     handshake(infoHash: string, peerId: string, extensions?: Record<string, boolean>): void;
+    bitfield(bits: Uint8Array): void;
+    haveAll(): void;
+    unchoke(): void;
     interested(): void;
+    setKeepAlive(enable: boolean): void;
     setTimeout(ms: number, unref?: boolean): void;
     request(index: number, offset: number, length: number, callback: (error: Error | null, block: Buffer) => void): void;
     destroy(): this;
+  }
+}
+
+declare module 'ut_metadata' {
+  /** The BEP 9 extension for bittorrent-protocol's `use()`, serving this info dictionary. */
+  export default function utMetadata(info?: Uint8Array): unknown;
+}
+
+declare module 'bittorrent-tracker/client' {
+  import { EventEmitter } from 'node:events';
+  export interface ClientOptions {
+    infoHash: string;
+    peerId: string;
+    port: number;
+    announce: string[];
+    userAgent?: string;
+    getAnnounceOpts?: () => Record<string, number>;
+  }
+  export default class Client extends EventEmitter {
+    constructor(options: ClientOptions);
+    start(): void;
+    stop(): void;
+    destroy(callback?: (error?: Error | null) => void): void;
   }
 }

@@ -1,7 +1,7 @@
 // The shared content over plain HTTP: for people with only curl or a browser, and as the torrent's
 // web seed (BEP 19), with HEAD, single Range requests and resumable downloads.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ContentChangedError, type ContentReader } from './content-reader.ts';
+import { ContentChangedError, Lease, type ContentReader } from './content-reader.ts';
 import { formatBytes } from './format.ts';
 import type { WebSeedPolicy } from './hand-out.ts';
 
@@ -119,24 +119,28 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebC
   const stop = file.offset + end;
   try {
     // The first block is read before the headers go out, so a changed file gets a clear status.
-    let block = position < stop ? await readBlock(content.reader, position, stop) : Buffer.alloc(0);
+    let block = position < stop ? await readBlock(content.reader, position, stop) : NO_BYTES;
     res.writeHead(status, headers);
-    while (block.length > 0 && !closed) {
+    while (block.bytes.length > 0 && !closed) {
       // Clients ask a web seed for long runs of pieces (aria2c: up to the whole file in one
       // request), so the policy is asked again at every piece the response reaches; a refusal
       // cuts the response, and the client takes the rest from its peers.
       if (policy && position % content.reader.pieceLength === 0 && position > file.offset + start && !policy.mayServe(pieceOf(position))) {
+        block.release();
         res.destroy();
         return;
       }
-      policy?.sent(pieceOf(position), block.length);
-      position += block.length;
-      hooks.onBytes({ ip, bytes: block.length });
-      const next = position < stop ? readBlock(content.reader, position, stop) : Promise.resolve(Buffer.alloc(0));
+      const lease = block;
+      policy?.sent(pieceOf(position), lease.bytes.length);
+      position += lease.bytes.length;
+      hooks.onBytes({ ip, bytes: lease.bytes.length });
+      const next = position < stop ? readBlock(content.reader, position, stop) : Promise.resolve(NO_BYTES);
       next.catch(() => {});
-      if (!res.write(block)) await new Promise((resolve) => (closed ? resolve(undefined) : res.once('drain', resolve).once('close', resolve)));
+      // The reader may reuse the buffer once the response has written it out.
+      if (!res.write(lease.bytes, () => lease.release())) await new Promise((resolve) => (closed ? resolve(undefined) : res.once('drain', resolve).once('close', resolve)));
       block = await next;
     }
+    block.release();
     if (closed) return;
     res.end(() => {
       if (status === 200 && content.kind === 'file') hooks.onWholeFile(ip);
@@ -153,12 +157,14 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebC
   }
 }
 
+const NO_BYTES = new Lease(Buffer.alloc(0));
+
 /** Up to CHUNK_BYTES at `position` (in the whole content), never across a piece boundary. */
-function readBlock(reader: ContentReader, position: number, stop: number): Promise<Buffer> {
+function readBlock(reader: ContentReader, position: number, stop: number): Promise<Lease> {
   const piece = Math.floor(position / reader.pieceLength);
   const within = position - piece * reader.pieceLength;
   const length = Math.min(CHUNK_BYTES, stop - position, reader.pieceLength - within);
-  return reader.readPiece(piece, within, length);
+  return reader.borrow(piece, within, length);
 }
 
 /**
