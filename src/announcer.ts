@@ -12,7 +12,7 @@ export interface AnnouncerConfig {
   /** Bytes sent so far, reported with each announce. */
   uploaded: () => number;
   /** A tracker did not answer or refused; seeding goes on, recipients may reach us another way. */
-  onWarning: (error: Error) => void;
+  onWarning: (url: string, error: Error) => void;
 }
 
 export interface Announcer {
@@ -21,24 +21,33 @@ export interface Announcer {
 }
 
 export function startAnnouncing(config: AnnouncerConfig): Announcer {
-  const client = new Client({
-    infoHash: config.infoHash,
-    peerId: config.peerId,
-    port: config.port,
-    announce: config.announce,
-    userAgent: config.userAgent,
-    // A seeder with nothing left; it asks for no peers, because it waits for recipients to connect.
-    getAnnounceOpts: () => ({ uploaded: config.uploaded(), downloaded: 0, left: 0, numwant: 0 }),
+  // One client per tracker, so that a warning can say which tracker it is about.
+  const clients = config.announce.map((url) => {
+    const client = new Client({
+      infoHash: config.infoHash,
+      peerId: config.peerId,
+      port: config.port,
+      announce: [url],
+      userAgent: config.userAgent,
+      // A seeder with nothing left; it asks for no peers, because it waits for recipients to connect.
+      getAnnounceOpts: () => ({ uploaded: config.uploaded(), downloaded: 0, left: 0, numwant: 0 }),
+    });
+    client.on('warning', (error: Error) => config.onWarning(url, error));
+    // The client's errors are about its tracker too (a bad response): not a reason to stop seeding.
+    client.on('error', (error: Error) => config.onWarning(url, error));
+    client.start();
+    return client;
   });
-  client.on('warning', config.onWarning);
-  // The client's errors are about one tracker too (a bad response): not a reason to stop seeding.
-  client.on('error', config.onWarning);
-  client.start();
   return {
     stop: () =>
-      new Promise((resolve) => {
-        client.stop();
-        client.destroy(() => resolve());
-      }),
+      Promise.all(
+        clients.map(
+          (client) =>
+            new Promise<void>((resolve) => {
+              client.stop();
+              client.destroy(() => resolve());
+            }),
+        ),
+      ).then(() => {}),
   };
 }

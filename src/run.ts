@@ -203,10 +203,11 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   cleanup.defer('the seeder', () => seeder.close());
   // An unreachable tracker is worth one line each time it says something new, not one per retry.
   const trackerWarnings = new Set<string>();
-  seeder.events.on('tracker-warning', (error) => {
-    if (trackerWarnings.has(error.message)) return;
-    trackerWarnings.add(error.message);
-    reporter.emit({ event: 'warning', message: `tracker: ${error.message}` });
+  seeder.events.on('tracker-warning', ({ url, error }) => {
+    const message = `tracker ${url}: ${error.message}; recipients with the magnet link (its x.pe) can still connect`;
+    if (trackerWarnings.has(message)) return;
+    trackerWarnings.add(message);
+    reporter.emit({ event: 'warning', message });
   });
   handOut.policy = webSeedPolicy(seeder.handOut, () => Math.max(seeder.connectedPeers(), tracker?.recipients() ?? 0));
   throwIfStopped(stopSignal);

@@ -45,7 +45,7 @@ export interface SeederEvents {
   'peer-disconnected': [PeerInfo];
   'peer-completed': [PeerInfo];
   /** A tracker did not answer or refused an announce; seeding goes on. */
-  'tracker-warning': [Error];
+  'tracker-warning': [{ url: string; error: Error }];
   error: [Error];
 }
 
@@ -82,6 +82,9 @@ interface WatchedWire {
   peer: PeerInfo;
   held: number;
 }
+
+/** Connections at once, handshaken or not (webtorrent's default was 55 peers per torrent). */
+export const MAX_CONNECTIONS = 200;
 
 export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
   keepYoungGenerationSmall();
@@ -125,6 +128,8 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
       watchWire(wire, formatAddress(socket.remoteAddress!, socket.remotePort!), pieceCount, events, watched);
     });
   });
+  // Recipients of one file are few; a flood of connections is refused before it eats descriptors.
+  server.maxConnections = MAX_CONNECTIONS;
   await listen(server, config.port);
   server.on('error', (error) => events.emit('error', error));
 
@@ -135,7 +140,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     announce: config.announce,
     userAgent: config.clientName,
     uploaded: () => uploaded,
-    onWarning: (error) => events.emit('tracker-warning', error),
+    onWarning: (url, error) => events.emit('tracker-warning', { url, error }),
   });
 
   let closing: Promise<void> | undefined;

