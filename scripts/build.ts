@@ -25,8 +25,9 @@ const result = await build({
   metafile: true,
   legalComments: 'linked',
   alias: {
-    // WebRTC is never used; see the stand-in's own comment.
+    // WebRTC is never used, and Node has its own fetch; see the stand-ins' own comments.
     'webrtc-polyfill': './stubs/webrtc-polyfill/index.js',
+    'cross-fetch-ponyfill': './stubs/cross-fetch-ponyfill/index.js',
   },
   // ws loads these optional native speed-ups inside try/catch; without them it uses plain JS.
   external: ['bufferutil', 'utf-8-validate'],

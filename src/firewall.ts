@@ -1,6 +1,5 @@
 // Firewall rules as data (pure argv builders), and the one executor that runs them through execa.
 import { readFile } from 'node:fs/promises';
-import { execa } from 'execa';
 import type { CleanupStack } from './cleanup.ts';
 import { ShareFileError } from './errors.ts';
 import type { Cidr } from './options.ts';
@@ -126,6 +125,9 @@ function makeExecutor(sudo: boolean, families: IpFamily[]): FirewallExecutor {
     async run(family, args) {
       // -w: wait for the xtables lock instead of failing when another tool holds it.
       const command = [binaryFor(family), '-w', '5', ...args];
+      // Loaded on first use: with --firewall none, execa (its evaluation costs 22-25 ms of CPU while
+      // the hashing workers want both cores) is never loaded at all.
+      const { execa } = await import('execa');
       const result = sudo
         ? await execa('sudo', ['-n', ...command], { timeout: COMMAND_TIMEOUT_MS })
         : await execa(command[0]!, command.slice(1), { timeout: COMMAND_TIMEOUT_MS });
