@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """The libtorrent 2.0 seeder the seeding benchmark compares share-file with: seeds one .torrent
 from a folder, in seed mode (no hashing at start, as share-file), on loopback, with everything
-that finds peers on its own turned off. Prints `listening <port>` once it has announced."""
+that finds peers on its own turned off. Prints `listening <port>` once it has announced, and on
+SIGINT or SIGTERM `uploaded <bytes>` (payload sent, all peers) before it exits."""
+import signal
 import sys
-import time
 
 import libtorrent as lt
 
@@ -24,8 +25,19 @@ params.save_path = save_path
 params.flags |= lt.torrent_flags.seed_mode
 handle = session.add_torrent(params)
 
+stopping = False
+
+
+def stop(_signal, _frame):
+    global stopping
+    stopping = True
+
+
+signal.signal(signal.SIGINT, stop)
+signal.signal(signal.SIGTERM, stop)
+
 announced = False
-while True:
+while not stopping:
     # Alerts must be drained, or libtorrent's queue fills and the session stalls.
     session.wait_for_alert(500)
     for alert in session.pop_alerts():
@@ -34,3 +46,5 @@ while True:
             print(f'listening {session.listen_port()}', flush=True)
         elif isinstance(alert, (lt.torrent_error_alert, lt.tracker_error_alert)):
             print(f'error: {alert.message()}', file=sys.stderr, flush=True)
+
+print(f'uploaded {handle.status().total_payload_upload}', flush=True)
