@@ -123,6 +123,11 @@ export class ContentReader {
     return Math.ceil(this.length / this.pieceLength);
   }
 
+  /** The piece's length: the piece length, but for a shorter last piece; 0 past the end. */
+  lengthOfPiece(index: number): number {
+    return Math.max(0, Math.min(this.pieceLength, this.length - index * this.pieceLength));
+  }
+
   /**
    * Lends `length` bytes at `offset` within piece `index`, or fails when they changed since hashing.
    * Calls back at once when the bytes are already in memory (the usual case for a peer's next block).
@@ -130,7 +135,7 @@ export class ContentReader {
   lend(index: number, offset: number, length: number, callback: LeaseCallback): void {
     if (this.#closed) return callback(new Error('the content reader is closed'));
     const pieceStart = index * this.pieceLength;
-    const pieceLength = Math.min(this.pieceLength, this.length - pieceStart);
+    const pieceLength = this.lengthOfPiece(index);
     if (!Number.isInteger(index) || index < 0 || pieceLength <= 0 || offset < 0 || length < 0 || offset + length > pieceLength) {
       return callback(new Error(`piece ${index} has no bytes ${offset}..${offset + length}`));
     }
@@ -170,7 +175,7 @@ export class ContentReader {
    */
   async #lendChecked(index: number, offset: number, length: number): Promise<Lease> {
     const pieceStart = index * this.pieceLength;
-    const pieceLength = Math.min(this.pieceLength, this.length - pieceStart);
+    const pieceLength = this.lengthOfPiece(index);
     if (!this.#changed) {
       const bytes = await this.#readUnchanged(pieceStart + offset, length);
       if (bytes) return new Lease(bytes);

@@ -26,7 +26,7 @@ export interface WireContext {
   /** The bencoded info dictionary, for recipients that come with a magnet link (BEP 9). */
   info: Buffer;
   reader: ContentReader;
-  /** Every piece, set: sent to recipients without the fast extension (BEP 6 `have all`). */
+  /** Every piece's bit set: for recipients without the fast extension (BEP 6), which get `have all`. */
   fullBitfield: Uint8Array;
   /** Whether to send a block of this piece now (see HandOutPolicy), and what was sent. */
   mayServe: (piece: number) => boolean;
@@ -116,9 +116,8 @@ function serveRequest(
   respond: (error: Error | null, block?: Uint8Array) => void,
 ): void {
   const { reader } = context;
-  const pieceLength = index === reader.pieceCount - 1 ? reader.length - index * reader.pieceLength : reader.pieceLength;
   // Out of range, oversized or asking faster than it reads: a broken or hostile peer.
-  if (!Number.isInteger(index) || index < 0 || index >= reader.pieceCount || length <= 0 || length > MAX_BLOCK_LENGTH || offset < 0 || offset + length > pieceLength || socket.writableLength > MAX_UNREAD_BYTES) {
+  if (!Number.isInteger(index) || index < 0 || length <= 0 || length > MAX_BLOCK_LENGTH || offset < 0 || offset + length > reader.lengthOfPiece(index) || socket.writableLength > MAX_UNREAD_BYTES) {
     wire.destroy();
     return;
   }
