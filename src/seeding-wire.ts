@@ -11,11 +11,11 @@ export const MAX_BLOCK_LENGTH = 128 * 1024;
 /** How many requests a recipient may have outstanding, told in the extended handshake (BEP 10 `reqq`). */
 export const REQUEST_QUEUE_LENGTH = 256;
 /**
- * Answered blocks that the recipient has not read yet. A recipient keeps at most `reqq` requests
- * outstanding, so more than this unread means it asks without reading: it is dropped rather than
+ * Answered blocks not yet written to the socket. A recipient keeps at most `reqq` requests
+ * outstanding, so more than this unsent means it asks without reading: it is dropped rather than
  * let grow our memory.
  */
-export const MAX_UNREAD_BYTES = 2 * REQUEST_QUEUE_LENGTH * MAX_BLOCK_LENGTH;
+export const MAX_UNSENT_BYTES = 2 * REQUEST_QUEUE_LENGTH * MAX_BLOCK_LENGTH;
 const HANDSHAKE_TIMEOUT_MS = 25_000;
 
 export interface WireContext {
@@ -54,7 +54,7 @@ export function serveSocket(socket: Socket, context: WireContext, onReady: (wire
   // buffer back to the reader once the socket has written it (see ContentReader.lend). Messages
   // sent in the same tick go out in one writev: header and block of a piece message were two
   // writes, and seeding 1 GiB to aria2c took 1.7-1.9 s of CPU that way, 1.0-1.3 s corked.
-  const releases = new Map<Uint8Array, Lease>();
+  const unsent: Unsent = { leases: new Map(), bytes: 0 };
   let corked = false;
   const uncork = (): void => {
     corked = false;
@@ -66,17 +66,20 @@ export function serveSocket(socket: Socket, context: WireContext, onReady: (wire
       socket.cork();
       process.nextTick(uncork);
     }
-    const lease = releases.get(chunk);
+    const lease = unsent.leases.get(chunk);
     if (!lease) return socket.write(chunk);
-    releases.delete(chunk);
-    socket.write(chunk, () => lease.release());
+    unsent.leases.delete(chunk);
+    socket.write(chunk, () => {
+      unsent.bytes -= chunk.length;
+      lease.release();
+    });
   });
   wire.on('end', () => socket.end());
   wire.on('close', () => {
     clearTimeout(handshakeTimer);
     // Blocks answered but never sent: nothing will write them now.
-    for (const lease of releases.values()) lease.release();
-    releases.clear();
+    for (const lease of unsent.leases.values()) lease.release();
+    unsent.leases.clear();
     close();
   });
 
@@ -97,7 +100,7 @@ export function serveSocket(socket: Socket, context: WireContext, onReady: (wire
     // Every interested recipient is unchoked: the hand-out policy, not choking, spreads the pieces.
     wire.on('interested', () => wire.unchoke());
     wire.on('request', (index: number, offset: number, length: number, respond: (error: Error | null, block?: Uint8Array) => void) => {
-      serveRequest(context, socket, wire, releases, index, offset, length, respond);
+      serveRequest(context, wire, unsent, index, offset, length, respond);
     });
     wire.setKeepAlive(true);
     onReady(wire);
@@ -105,11 +108,16 @@ export function serveSocket(socket: Socket, context: WireContext, onReady: (wire
   return wire;
 }
 
+/** Blocks answered and not yet written to the socket: the leases to release, and their bytes. */
+interface Unsent {
+  leases: Map<Uint8Array, Lease>;
+  bytes: number;
+}
+
 function serveRequest(
   context: WireContext,
-  socket: Socket,
   wire: Wire,
-  releases: Map<Uint8Array, Lease>,
+  unsent: Unsent,
   index: number,
   offset: number,
   length: number,
@@ -117,7 +125,7 @@ function serveRequest(
 ): void {
   const { reader } = context;
   // Out of range, oversized or asking faster than it reads: a broken or hostile peer.
-  if (!Number.isInteger(index) || index < 0 || length <= 0 || length > MAX_BLOCK_LENGTH || offset < 0 || offset + length > reader.lengthOfPiece(index) || socket.writableLength > MAX_UNREAD_BYTES) {
+  if (!Number.isInteger(index) || index < 0 || length <= 0 || length > MAX_BLOCK_LENGTH || offset < 0 || offset + length > reader.lengthOfPiece(index) || unsent.bytes > MAX_UNSENT_BYTES) {
     wire.destroy();
     return;
   }
@@ -130,7 +138,8 @@ function serveRequest(
     // Cancelled meanwhile, or the connection is gone: the wire would drop the block unsent.
     if (wire.destroyed || !isRequested(wire, index, offset, length)) return lease.release();
     context.onServed(index, length);
-    releases.set(lease.bytes, lease);
+    unsent.leases.set(lease.bytes, lease);
+    unsent.bytes += length;
     respond(null, lease.bytes);
   });
 }

@@ -5,6 +5,8 @@ import Protocol from 'bittorrent-protocol';
 
 export interface BarePeer {
   request(index: number, offset: number, length: number): Promise<Buffer>;
+  /** Stops reading from the connection: what the seeder sends piles up on its side. */
+  stopReading(): void;
   /** Settles when the connection is closed, by either side. */
   closed: Promise<void>;
   close(): void;
@@ -25,6 +27,10 @@ export function connectPeer(host: string, port: number, infoHash: string): Promi
       resolve({
         request: (index, offset, length) =>
           new Promise((done, fail) => wire.request(index, offset, length, (error: Error | null, block: Buffer) => (error ? fail(error) : done(Buffer.from(block))))),
+        stopReading: () => {
+          socket.unpipe(wire);
+          socket.pause();
+        },
         closed,
         close: () => {
           wire.destroy();

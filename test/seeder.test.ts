@@ -115,6 +115,17 @@ describe('the seeder', () => {
     }
   });
 
+  it('drops a recipient that keeps asking without reading what it was sent', { timeout: 20_000 }, async () => {
+    const peer = await connectPeer('127.0.0.1', port, metadata.infoHash);
+    const dropped = new Promise<void>((resolve) => seeder.events.once('peer-disconnected', () => resolve()));
+    peer.stopReading();
+    // 96 MiB of requests: more than the seeder holds unread for one peer (64 MiB) plus what the
+    // kernel's socket buffers take.
+    for (let request = 0; request < 6144; request++) peer.request(request % 4, 0, BLOCK).catch(() => {});
+    await dropped;
+    peer.close();
+  });
+
   it('says nothing to a peer that comes for another torrent, and hangs up', async () => {
     const socket = connect(port, '127.0.0.1');
     let received = 0;
