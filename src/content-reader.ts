@@ -61,6 +61,12 @@ function recycle(window: Window): void {
   if (!window.cached && window.users === 0 && window.pool.length < MAX_POOLED_WINDOWS) window.pool.push(window.buffer);
 }
 
+/** One user of the window is done with it. */
+function leave(window: Window): void {
+  window.users -= 1;
+  recycle(window);
+}
+
 /**
  * Bytes lent by the reader. They may be a view of a buffer the reader reuses: call `release()`
  * once they are written out (a socket's write callback), and do not touch them after. Bytes never
@@ -79,8 +85,7 @@ export class Lease {
     const window = this.#window;
     if (!window) return;
     this.#window = undefined;
-    window.users -= 1;
-    recycle(window);
+    leave(window);
   }
 }
 
@@ -154,11 +159,11 @@ export class ContentReader {
     window.read.then(
       (bytes) => {
         if (bytes) return callback(null, new Lease(bytes.subarray(within, within + length), window));
-        new Lease(Buffer.alloc(0), window).release();
+        leave(window);
         this.#lendChecked(index, offset, length).then((lease) => callback(null, lease), callback);
       },
       (error: Error) => {
-        new Lease(Buffer.alloc(0), window).release();
+        leave(window);
         callback(error);
       },
     );

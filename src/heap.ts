@@ -4,7 +4,8 @@ import { setFlagsFromString } from 'node:v8';
 let applied = false;
 
 /**
- * Keeps V8's young generation at its starting size (1 MiB semi-spaces) for the rest of the run.
+ * Stops V8's young generation from growing for the rest of the run (measured: 2 MiB of new space
+ * stays 2 MiB, where it otherwise grows to 64 MiB).
  *
  * Seeding allocates a little garbage per 16 KiB block sent, without end. V8 doubles the young
  * generation each time the bytes that survived collections add up to its size, and shrinks it only

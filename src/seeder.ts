@@ -7,7 +7,7 @@
 // 1.02-1.22 times libtorrent's CPU time and peaked at 167-186 MiB RSS: each block went through two
 // speed-limiter stages and two counting transforms (streamx, one promise per chunk) between the wire
 // and the socket, and the client loads DHT, uTP, LSD, PEX, NAT-PMP and a chunk-store stack a
-// seeder of one torrent never uses. Here the wire is piped straight to the socket.
+// seeder of one torrent never uses. Here the wire's messages are written straight to the socket.
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { startAnnouncing, type Announcer } from './announcer.ts';
@@ -16,7 +16,7 @@ import { formatAddress } from './format.ts';
 import { HandOutPolicy } from './hand-out.ts';
 import { keepYoungGenerationSmall } from './heap.ts';
 import { portError } from './ports.ts';
-import { serveSocket, type SeedingWire } from './seeding-wire.ts';
+import { serveSocket, type SeedingWire, type WireContext } from './seeding-wire.ts';
 
 export interface SeederConfig {
   infoHash: string;
@@ -104,7 +104,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
       return holders;
     },
   });
-  const context = {
+  const context: WireContext = {
     infoHash: config.infoHash,
     peerId: config.peerId,
     clientName: config.clientName,
