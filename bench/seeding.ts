@@ -4,10 +4,7 @@
 import { chmod, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { hashPieces } from '../src/hash.ts';
-import { inspectSource } from '../src/source.ts';
-import { buildMetadata, encodeTorrentFile, pieceLengthFor } from '../src/torrent.ts';
-import { median, writeRandomFile } from './files.ts';
+import { median, torrentOf, writeRandomFile } from './files.ts';
 import { cpuMs, download, fillHashCache, peakRssMiB, startLibtorrentSeeder, startShareFile, stop } from './processes.ts';
 
 const GiB = 1024 * 1024 * 1024;
@@ -56,17 +53,14 @@ export async function benchSeeding(): Promise<void> {
     const file = path.join(dir, 'vm.img');
     await writeRandomFile(file, GiB);
     // The same info dictionary for both seeders; only the tracker differs.
-    const source = await inspectSource(file);
-    const pieceLength = pieceLengthFor(source.length);
-    const metadata = buildMetadata(source.name, source.length, pieceLength, await hashPieces({ files: source.files, pieceLength }));
-    const torrentFor = (announce: string): Buffer => encodeTorrentFile(metadata, [announce], 'share-file bench');
+    const { infoHash, pieceLength, torrentFor } = await torrentOf(file);
 
     const libtorrent: Turn[] = [];
     const shareFile: Turn[] = [];
     // Seeding is measured, not hashing: share-file finds the pieces in its hash cache, as a re-share would.
     await fillHashCache(dir, file);
     for (let round = 0; round < ROUNDS; round++) {
-      libtorrent.push(await libtorrentTurn(dir, file, metadata.infoHash, torrentFor));
+      libtorrent.push(await libtorrentTurn(dir, file, infoHash, torrentFor));
       shareFile.push(await shareFileTurn(dir, file));
     }
 

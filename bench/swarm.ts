@@ -3,10 +3,7 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { hashPieces } from '../src/hash.ts';
-import { inspectSource } from '../src/source.ts';
-import { buildMetadata, encodeTorrentFile, pieceLengthFor } from '../src/torrent.ts';
-import { median, writeRandomFile } from './files.ts';
+import { median, torrentOf, writeRandomFile } from './files.ts';
 import { download, fillHashCache, startLibtorrentSeeder, startShareFile, stop } from './processes.ts';
 
 const MiB = 1024 * 1024;
@@ -72,16 +69,13 @@ export async function benchSwarm(): Promise<void> {
     await chmod(dir, 0o755);
     const file = path.join(dir, 'swarm.img');
     await writeRandomFile(file, SIZE);
-    const source = await inspectSource(file);
-    const pieceLength = pieceLengthFor(source.length);
-    const metadata = buildMetadata(source.name, source.length, pieceLength, await hashPieces({ files: source.files, pieceLength }));
-    const torrentFor = (announce: string): Buffer => encodeTorrentFile(metadata, [announce], 'share-file bench');
+    const { infoHash, pieceLength, torrentFor } = await torrentOf(file);
     await fillHashCache(dir, file);
 
     const libtorrent: SwarmTurn[] = [];
     const shareFile: SwarmTurn[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      libtorrent.push(await libtorrentTurn(dir, file, metadata.infoHash, torrentFor));
+      libtorrent.push(await libtorrentTurn(dir, file, infoHash, torrentFor));
       shareFile.push(await shareFileTurn(dir, file));
     }
     const row = (name: string, turns: SwarmTurn[]): string =>
