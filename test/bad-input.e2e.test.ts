@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import getPort from 'get-port';
-import { asNobody, randomFile, runShare, startShare, tempDir } from './helpers.ts';
+import { asNobody, LOOPBACK, randomFile, runShare, startShare, tempDir } from './helpers.ts';
 
 describe('bad input', () => {
   let dir: string;
@@ -32,7 +32,7 @@ describe('bad input', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const base = ['--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'];
+  const base = [...LOOPBACK];
   const cases: Array<{ name: string; args: () => string[]; code: number; pattern: RegExp | (() => RegExp) }> = [
     { name: 'a missing file', args: () => ['missing.bin', ...base], code: 1, pattern: /`.*missing\.bin` does not exist/ },
     { name: 'an empty file', args: () => ['empty.bin', ...base], code: 1, pattern: /`.*empty\.bin` is empty/ },

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { aria2cArgs, isPortFree, randomFile, runCommand, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
+import { aria2cArgs, isPortFree, LOOPBACK, randomFile, runCommand, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
 
 const FILE_NAME = 'disk imäge 1.bin';
 const SIZE = 32 * 1024 * 1024;
@@ -80,7 +80,7 @@ describe('stopping', () => {
     it(`stops cleanly on ${signal}`, async () => {
       const dir = await tempDir();
       const file = await randomFile(dir, 'small.bin', 100_000);
-      const share = startShare([file, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'], { cwd: dir });
+      const share = startShare([file, ...LOOPBACK], { cwd: dir });
       const ready = await share.waitForEvent('ready');
       const { code } = await stopShare(share, signal);
       assert.equal(code, 0);
@@ -94,7 +94,7 @@ describe('stopping', () => {
   it('without --json prints only the torrent URL on stdout', async () => {
     const dir = await tempDir();
     const file = await randomFile(dir, 'plain.bin', 1000);
-    const share = startShare([file, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'], { cwd: dir, json: false });
+    const share = startShare([file, ...LOOPBACK], { cwd: dir, json: false });
     await waitUntil(() => share.stdoutLines.length > 0);
     await stopShare(share);
     assert.equal(share.stdoutLines.length, 1);

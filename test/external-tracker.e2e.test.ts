@@ -10,7 +10,7 @@ import { hashPieces } from '../src/hash.ts';
 import { inspectSource } from '../src/source.ts';
 import { buildMetadata, pieceLengthFor } from '../src/torrent.ts';
 import { announce, httpGet } from './announce.ts';
-import { aria2cArgs, randomFile, ROOT, runCommand, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
+import { aria2cArgs, LOOPBACK, randomFile, ROOT, runCommand, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
 
 const LIBTORRENT_FETCH = path.join(ROOT, 'test', 'clients', 'libtorrent-fetch.py');
 
@@ -42,7 +42,7 @@ describe('sharing through opentracker with --announce', () => {
       if ((await httpGet(port, '/stats').catch(() => undefined)) !== undefined) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    share = startShare([file, '--announce', trackerUrl, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'], { cwd: dir });
+    share = startShare([file, '--announce', trackerUrl, ...LOOPBACK], { cwd: dir });
     ready = await share.waitForEvent('ready');
   });
   after(async () => {
@@ -87,7 +87,7 @@ describe('sharing through opentracker with --announce', () => {
   it('announces over UDP too (BEP 15): libtorrent finds it through opentracker and gets the file', async () => {
     await stopShare(share);
     const udpUrl = trackerUrl.replace(/^http:/, 'udp:').replace(/\/announce$/, '');
-    share = startShare([file, '--announce', udpUrl, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'], { cwd: dir });
+    share = startShare([file, '--announce', udpUrl, ...LOOPBACK], { cwd: dir });
     const udpReady = await share.waitForEvent('ready');
     assert.equal(udpReady.infoHash, expectedInfoHash);
     assert.deepEqual(udpReady.announce, [udpUrl]);
@@ -102,7 +102,7 @@ describe('sharing through opentracker with --announce', () => {
   it('says once that a tracker does not answer, and keeps seeding', async () => {
     await stopShare(share);
     const deadUrl = `http://127.0.0.1:${await getPort({ host: '127.0.0.1' })}/announce`;
-    share = startShare([file, '--announce', deadUrl, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'], { cwd: dir });
+    share = startShare([file, '--announce', deadUrl, ...LOOPBACK], { cwd: dir });
     await share.waitForEvent('ready');
     const warning = await share.waitForEvent('warning', 20_000);
     assert.equal(String(warning.message).startsWith(`tracker ${deadUrl}: `), true, String(warning.message));

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { open, readFile, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { randomFile, startShare, stopShare, tempDir } from './helpers.ts';
+import { LOOPBACK, randomFile, startShare, stopShare, tempDir } from './helpers.ts';
 import { connectPeer } from './peer-wire.ts';
 
 const PIECE = 256 * 1024;
@@ -15,7 +15,7 @@ describe('a file that changes while shared', () => {
     const dir = await tempDir();
     const file = await randomFile(dir, 'live.img', 8 * 1024 * 1024);
     const original = await readFile(file);
-    const share = startShare([file, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'], { cwd: dir });
+    const share = startShare([file, ...LOOPBACK], { cwd: dir });
     const ready = await share.waitForEvent('ready');
     const peer = await connectPeer('127.0.0.1', Number(ready.peerPort), String(ready.infoHash));
 

@@ -5,7 +5,7 @@ import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promis
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { httpGet } from './announce.ts';
-import { aria2cArgs, randomFile, runCommand, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
+import { aria2cArgs, LOOPBACK, randomFile, runCommand, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
 
 /** Every file below `root` as relative path → bytes; folders only through the files in them. */
 async function treeOf(root: string): Promise<Map<string, Buffer>> {
@@ -51,7 +51,7 @@ describe('sharing a folder', () => {
       ['sub dir/deep/tiny', await readFile(path.join(root, 'sub dir', 'deep', 'tiny'))],
       ['sub dir/ünïcode.bin', await readFile(path.join(root, 'sub dir', 'ünïcode.bin'))],
     ]);
-    share = startShare([root, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none', '--web-seed'], { cwd: dir });
+    share = startShare([root, ...LOOPBACK, '--web-seed'], { cwd: dir });
     ready = await share.waitForEvent('ready');
   });
   after(async () => {

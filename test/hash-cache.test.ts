@@ -7,7 +7,7 @@ import { cacheDirectory, HashCache } from '../src/hash-cache.ts';
 import { ensureUnchanged, obtainPieces } from '../src/pieces.ts';
 import type { HashingEvent } from '../src/report.ts';
 import { inspectSource } from '../src/source.ts';
-import { randomFile, startShare, stopShare, tempDir } from './helpers.ts';
+import { LOOPBACK, randomFile, startShare, stopShare, tempDir } from './helpers.ts';
 
 const PIECE = 256 * 1024;
 
@@ -112,7 +112,7 @@ describe('a second share of the same file', () => {
     const size = 160 * 1024 * 1024;
     const file = await randomFile(dir, 'vm.img', size);
     const env = { XDG_CACHE_HOME: path.join(dir, 'xdg') };
-    const args = [file, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'];
+    const args = [file, ...LOOPBACK];
     const bytesReadBy = async (pid: number): Promise<number> => Number(/^rchar: (\d+)$/m.exec(await readFile(`/proc/${pid}/io`, 'utf8'))![1]);
 
     const cold = startShare(args, { cwd: dir, env });

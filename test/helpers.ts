@@ -10,6 +10,9 @@ import path from 'node:path';
 export const ROOT = path.resolve(import.meta.dirname, '..');
 export const BIN = path.join(ROOT, 'bin', 'share-file.js');
 
+/** Flags that keep a share on loopback and leave the firewall alone. */
+export const LOOPBACK = ['--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'];
+
 export async function tempDir(prefix = 'share-file-test-'): Promise<string> {
   return mkdtemp(path.join(tmpdir(), prefix));
 }
@@ -104,6 +107,14 @@ export function startShare(args: string[], options: { cwd?: string; json?: boole
     });
 
   return { child, events, stdoutLines, stderr: () => stderrText, waitForEvent, exited };
+}
+
+/** A random file in a fresh temp folder, shared on loopback (with `extraArgs`) until `ready`. */
+export async function shareRandomFile(name: string, size: number, extraArgs: string[] = []): Promise<{ dir: string; file: string; share: RunningShare; ready: ShareEventRecord }> {
+  const dir = await tempDir();
+  const file = await randomFile(dir, name, size);
+  const share = startShare([file, ...LOOPBACK, ...extraArgs], { cwd: dir });
+  return { dir, file, share, ready: await share.waitForEvent('ready') };
 }
 
 /** Runs the CLI to completion (for bad input): exit code and both outputs. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { randomFile, ROOT, runCommand, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
+import { ROOT, runCommand, shareRandomFile, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
 
 const LIBTORRENT_FETCH = path.join(ROOT, 'test', 'clients', 'libtorrent-fetch.py');
 
@@ -15,10 +15,7 @@ describe('a magnet link with x.pe', () => {
   let ready: ShareEventRecord;
 
   before(async () => {
-    dir = await tempDir();
-    file = await randomFile(dir, 'from a magnet.bin', 6 * 1024 * 1024 + 5);
-    share = startShare([file, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'], { cwd: dir });
-    ready = await share.waitForEvent('ready');
+    ({ dir, file, share, ready } = await shareRandomFile('from a magnet.bin', 6 * 1024 * 1024 + 5));
   });
   after(async () => {
     await stopShare(share);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { aria2cArgs, randomFile, ROOT, runCommand, startShare, stopShare, tempDir } from './helpers.ts';
+import { aria2cArgs, LOOPBACK, randomFile, ROOT, runCommand, startShare, stopShare, tempDir } from './helpers.ts';
 
 describe('the packed package', { timeout: 180_000 }, () => {
   let work: string;
@@ -44,7 +44,7 @@ describe('the packed package', { timeout: 180_000 }, () => {
     const dir = await tempDir();
     const file = await randomFile(dir, 'packed test.bin', 5 * 1024 * 1024 + 3);
     const command = path.join(path.dirname(installed), '.bin', 'share-file');
-    const share = startShare([file, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none', '--exit-after', '1'], { cwd: dir, command: [command] });
+    const share = startShare([file, ...LOOPBACK, '--exit-after', '1'], { cwd: dir, command: [command] });
     const ready = await share.waitForEvent('ready');
     const target = await tempDir();
     const download = await runCommand('aria2c', aria2cArgs(target, String(ready.torrentUrl)));

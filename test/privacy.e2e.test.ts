@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import bencode from 'bencode';
 import { announce, escapeBinary, httpGet } from './announce.ts';
-import { aria2cArgs, randomFile, runCommand, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
+import { aria2cArgs, runCommand, shareRandomFile, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
 
 describe('privacy and hostile input', { timeout: 240_000 }, () => {
   let dir: string;
@@ -18,10 +18,7 @@ describe('privacy and hostile input', { timeout: 240_000 }, () => {
   let trackerPort: number;
 
   before(async () => {
-    dir = await tempDir();
-    file = await randomFile(dir, 'private.bin', 6 * 1024 * 1024);
-    share = startShare([file, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'], { cwd: dir });
-    ready = await share.waitForEvent('ready');
+    ({ dir, file, share, ready } = await shareRandomFile('private.bin', 6 * 1024 * 1024));
     trackerPort = Number(ready.trackerPort);
   });
   after(async () => {

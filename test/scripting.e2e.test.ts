@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { aria2cArgs, BIN, isPortFree, randomFile, runCommand, startShare, tempDir } from './helpers.ts';
+import { aria2cArgs, BIN, isPortFree, LOOPBACK, randomFile, runCommand, startShare, tempDir } from './helpers.ts';
 
-const LOOPBACK = ['--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'];
 // eslint-disable-next-line no-control-regex -- finding terminal escape codes is the point
 const ESCAPE_OR_CR = /[\u001b\r]/;
 

@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { aria2cArgs, randomFile, runCommand, startShare, stopShare, tempDir } from './helpers.ts';
+import { aria2cArgs, LOOPBACK, randomFile, runCommand, startShare, stopShare, tempDir } from './helpers.ts';
 
 describe('a swarm of recipients', { timeout: 180_000 }, () => {
   it('four aria2c recipients finish byte-identical, and the sharer uploads at most 1.5 times the file', async (t) => {
     const dir = await tempDir();
     const size = 256 * 1024 * 1024;
     const file = await randomFile(dir, 'swarm.bin', size);
-    const share = startShare([file, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none', '--exit-after', '4'], { cwd: dir });
+    const share = startShare([file, ...LOOPBACK, '--exit-after', '4'], { cwd: dir });
     const ready = await share.waitForEvent('ready');
     const targets = await Promise.all(Array.from({ length: 4 }, () => tempDir()));
     const results = await Promise.all(targets.map((target) => runCommand('aria2c', ['--listen-port=6881-6999', ...aria2cArgs(target, String(ready.torrentUrl))])));

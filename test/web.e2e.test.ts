@@ -6,7 +6,7 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { aria2cArgs, randomFile, runCommand, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
+import { aria2cArgs, runCommand, shareRandomFile, stopShare, tempDir, type RunningShare, type ShareEventRecord } from './helpers.ts';
 
 const NAME = 'vm imäge.raw';
 // Large enough that a rate-limited curl is still far from done when it is cut off.
@@ -32,10 +32,9 @@ describe('the file over HTTP', () => {
   let url: URL;
 
   before(async () => {
-    dir = await tempDir();
-    original = await readFile(await randomFile(dir, NAME, SIZE));
-    share = startShare([path.join(dir, NAME), '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none', '--web-seed'], { cwd: dir });
-    ready = await share.waitForEvent('ready');
+    let file: string;
+    ({ dir, file, share, ready } = await shareRandomFile(NAME, SIZE, ['--web-seed']));
+    original = await readFile(file);
     url = new URL(String(ready.webUrl));
   });
   after(async () => {
