@@ -2,9 +2,9 @@
 // tracker, and the median.
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { hashPieces } from '../src/hash.ts';
-import { inspectSource } from '../src/source.ts';
-import { buildMetadata, encodeTorrentFile, pieceLengthFor } from '../src/torrent.ts';
+import { hashPieces } from '../src/hashing/hash.ts';
+import { inspectSource } from '../src/content/source.ts';
+import { buildMetadata, encodeTorrentFile, pieceLengthFor } from '../src/hashing/torrent.ts';
 
 export async function writeRandomFile(file: string, size: number): Promise<void> {
   const handle = await open(file, 'w');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import getPort from 'get-port';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'share-file.js');
-const LIBTORRENT_SEED = path.resolve(import.meta.dirname, '..', 'test', 'clients', 'libtorrent-seed.py');
+const LIBTORRENT_SEED = path.resolve(import.meta.dirname, '..', 'test', 'support', 'clients', 'libtorrent-seed.py');
 /** Linux counts process CPU time in clock ticks of 1/100 s (USER_HZ) on every architecture. */
 const TICKS_PER_SECOND = 100;
 

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import createTorrent from 'create-torrent';
-import { pieceLengthFor } from '../src/torrent.ts';
+import { pieceLengthFor } from '../src/hashing/torrent.ts';
 import { median, writeRandomFile } from './files.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'share-file.js');

@@ -11,7 +11,7 @@ await rm(dist, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
   // The hash worker is its own entry: worker threads load it by URL, next to the CLI.
-  entryPoints: { cli: 'src/cli.ts', 'hash-worker': 'src/hash-worker.ts' },
+  entryPoints: { cli: 'src/cli.ts', 'hash-worker': 'src/hashing/hash-worker.ts' },
   outdir: dist,
   bundle: true,
   // Code splitting keeps the dynamic imports lazy: `--version` loads none of the network code.

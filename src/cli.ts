@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
-import { cacheDirectory } from './hash-cache.ts';
+import { cacheDirectory } from './hashing/hash-cache.ts';
 import { exitCodeFor, formatError, toShareFileError } from './errors.ts';
 import { FIREWALL_MODES, parseOptions, type RawOptions } from './options.ts';
-import type { Reporter as ReporterType, StopReason } from './report.ts';
+import type { Reporter as ReporterType, StopReason } from './output/reporter.ts';
 
 export interface CliEnvironment {
   argv: string[];
@@ -73,7 +73,7 @@ export async function main(env: CliEnvironment): Promise<number> {
   }
 
   // Loaded only now, so that --version and --help stay quick.
-  const [{ Reporter }, { run }] = await Promise.all([import('./report.ts'), import('./run.ts')]);
+  const [{ Reporter }, { run }] = await Promise.all([import('./output/reporter.ts'), import('./run.ts')]);
   // Until the options parse, errors still honour --json and --quiet as typed.
   let reporter: ReporterType = new Reporter({ stdout: env.stdout, stderr: env.stderr, json: raw.json ?? false, quiet: raw.quiet ?? false, interactive: false, qr: false, resultLine: true });
   try {

@@ -2,24 +2,24 @@
 import { randomBytes } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
-import { chooseVisibleAddress } from './address.ts';
+import { chooseVisibleAddress } from './host/address.ts';
 import { CleanupStack } from './cleanup.ts';
 import { ShareFileError } from './errors.ts';
-import { formatAddress } from './format.ts';
-import { webSeedPolicy, type WebSeedPolicy } from './hand-out.ts';
-import { HashCache } from './hash-cache.ts';
+import { formatAddress } from './output/format.ts';
+import { webSeedPolicy, type WebSeedPolicy } from './seeding/hand-out.ts';
+import { HashCache } from './hashing/hash-cache.ts';
 import { allowsAddress, type ShareOptions } from './options.ts';
-import { obtainPieces } from './pieces.ts';
-import { choosePorts } from './ports.ts';
-import type { HashingEvent, Reporter, StopReason } from './report.ts';
-import { inspectSource } from './source.ts';
-import { ContentReader } from './content-reader.ts';
-import type * as FirewallModule from './firewall.ts';
-import type * as HttpServerModule from './http-server.ts';
-import type { FirewallProbe } from './firewall.ts';
-import type * as SeederModule from './seeder.ts';
-import type * as TrackerModule from './tracker.ts';
-import { buildMetadata, claimTorrentPath, encodeTorrentFile, magnetLink, pieceLengthFor, removeTorrentFile, writeTorrentFile } from './torrent.ts';
+import { obtainPieces } from './hashing/pieces.ts';
+import { choosePorts } from './host/ports.ts';
+import type { HashingEvent, Reporter, StopReason } from './output/reporter.ts';
+import { inspectSource } from './content/source.ts';
+import { ContentReader } from './content/reader.ts';
+import type * as FirewallModule from './host/firewall.ts';
+import type * as HttpServerModule from './http/server.ts';
+import type { FirewallProbe } from './host/firewall.ts';
+import type * as SeederModule from './seeding/seeder.ts';
+import type * as TrackerModule from './http/tracker.ts';
+import { buildMetadata, claimTorrentPath, encodeTorrentFile, magnetLink, pieceLengthFor, removeTorrentFile, writeTorrentFile } from './hashing/torrent.ts';
 
 export interface RunEnvironment {
   reporter: Reporter;
@@ -293,7 +293,7 @@ interface NetworkModules {
 }
 
 function loadNetworkModules(): Promise<NetworkModules> {
-  return Promise.all([import('./firewall.ts'), import('./tracker.ts'), import('./seeder.ts'), import('./http-server.ts')]).then(([firewall, tracker, seeder, httpServer]) => ({ firewall, tracker, seeder, httpServer }));
+  return Promise.all([import('./host/firewall.ts'), import('./http/tracker.ts'), import('./seeding/seeder.ts'), import('./http/server.ts')]).then(([firewall, tracker, seeder, httpServer]) => ({ firewall, tracker, seeder, httpServer }));
 }
 
 /** Resolves when a stop is requested; rejects when the seeder fails for good. */

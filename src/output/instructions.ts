@@ -1,0 +1,24 @@
+// What to hand the recipient, as a person reads it.
+import { formatBytes, shellQuote } from './format.ts';
+import type { ReadyEvent } from './reporter.ts';
+
+export function recipientInstructions(ready: ReadyEvent): string {
+  const what = ready.kind === 'folder' ? `the folder ${ready.name} (${ready.files} files, ${formatBytes(ready.length)})` : `${ready.name} (${formatBytes(ready.length)})`;
+  const tracker = ready.announce.some((url) => url.includes(`:${ready.trackerPort}/announce`))
+    ? `Tracker and web server on port ${ready.trackerPort}`
+    : `Trackers ${ready.announce.join(', ')}; web server on port ${ready.trackerPort}`;
+  const plainHttp =
+    ready.kind === 'folder'
+      ? `  in a browser   ${ready.webUrl}`
+      : `  with curl      curl -fC - -o ${shellQuote(ready.name)} ${shellQuote(ready.webUrl)}`;
+  return [
+    `share-file: sharing ${what}, info hash ${ready.infoHash}`,
+    'Hand the recipient one of these:',
+    `  .torrent URL   ${ready.torrentUrl}`,
+    `  .torrent file  ${ready.torrent}`,
+    `  magnet         ${ready.magnet}`,
+    `  with aria2c    aria2c --seed-time=0 ${shellQuote(ready.torrentUrl)}`,
+    plainHttp,
+    `${tracker}; seeding at ${ready.peer} (the magnet's x.pe, for clients that start from it). Press Ctrl-C to stop.`,
+  ].join('\n');
+}

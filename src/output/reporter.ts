@@ -1,0 +1,115 @@
+// Output: --json events on stdout, and a view for the person on stderr (bars on a TTY, lines off it).
+import type { Writable } from 'node:stream';
+import type { PeerStats } from '../seeding/seeder.ts';
+import { PlainView } from './view-plain.ts';
+import { TtyView } from './view-tty.ts';
+
+export interface ReadyEvent {
+  event: 'ready';
+  infoHash: string;
+  name: string;
+  /** `file`, or `folder` for a multi-file torrent. */
+  kind: 'file' | 'folder';
+  /** Total bytes. */
+  length: number;
+  /** How many files the torrent holds (1 for a file). */
+  files: number;
+  torrent: string;
+  torrentUrl: string;
+  /** The content over plain HTTP (also the torrent's web seed); for a folder, a listing of its files. */
+  webUrl: string;
+  magnet: string;
+  announce: string[];
+  trackerPort: number;
+  peerPort: number;
+  ip: string;
+  /** `ip:port` of the seeder, as the magnet's `x.pe` carries it. */
+  peer: string;
+}
+
+export interface ProgressEvent {
+  event: 'progress';
+  /** Bytes sent since start, to peers and over HTTP. */
+  uploaded: number;
+  uploadRate: number;
+  /** The part of `uploaded` sent over HTTP (browsers, curl, web seeding). */
+  webUploaded: number;
+  /** uploaded / file size. */
+  ratio: number;
+  completedPeers: number;
+  peers: PeerStats[];
+}
+
+export interface HashingEvent {
+  event: 'hashing';
+  file: string;
+  hashedBytes: number;
+  totalBytes: number;
+  cached: boolean;
+}
+
+export type StopReason = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'timeout' | 'exit-after';
+
+export type ShareEvent =
+  | HashingEvent
+  | ReadyEvent
+  | { event: 'peer-connected'; peer: string; peerId: string }
+  | { event: 'peer-disconnected'; peer: string; peerId: string }
+  | ProgressEvent
+  | { event: 'completed'; peer: string; peerId: string; via: 'bittorrent' | 'http'; completedPeers: number }
+  | { event: 'warning'; message: string }
+  | { event: 'stopped'; reason: StopReason }
+  | { event: 'error'; code: string; message: string };
+
+/** What a person sees; one implementation draws bars, the other prints plain lines. */
+export interface View {
+  show(event: ShareEvent): void;
+  /** An error line, printed so that it does not tangle with bars. */
+  error(line: string): void;
+  close(): void;
+}
+
+export interface ReporterOptions {
+  stdout: Writable;
+  stderr: Writable;
+  json: boolean;
+  quiet: boolean;
+  /** Redraw in place: stderr is a terminal and NO_COLOR is not set. */
+  interactive: boolean;
+  qr: boolean;
+  /** Print the .torrent URL alone on stdout; off when stdout is the terminal the bars are drawn on. */
+  resultLine: boolean;
+}
+
+export class Reporter {
+  readonly #stdout: Writable;
+  readonly #json: boolean;
+  readonly #view: View | undefined;
+  readonly #stderr: Writable;
+  readonly #resultLine: boolean;
+
+  constructor(options: ReporterOptions) {
+    this.#stdout = options.stdout;
+    this.#stderr = options.stderr;
+    this.#json = options.json;
+    this.#resultLine = options.resultLine;
+    if (!options.quiet) this.#view = options.interactive ? new TtyView(options.stderr, options.qr) : new PlainView(options.stderr);
+  }
+
+  emit(event: ShareEvent): void {
+    if (this.#json) this.#stdout.write(`${JSON.stringify(event)}\n`);
+    // The one result a script needs without --json: the URL to hand over.
+    else if (event.event === 'ready' && this.#resultLine) this.#stdout.write(`${event.torrentUrl}\n`);
+    this.#view?.show(event);
+  }
+
+  /** Errors are shown even with --quiet. */
+  error(line: string): void {
+    if (this.#view) this.#view.error(line);
+    else this.#stderr.write(`${line}\n`);
+  }
+
+  close(): void {
+    this.#view?.close();
+  }
+}

@@ -1,0 +1,60 @@
+// The published package: packed, installed offline into an empty folder, and really sharing a file.
+import assert from 'node:assert/strict';
+import { readFile, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { aria2cArgs, LOOPBACK, randomFile, ROOT, runCommand, startShare, stopShare, tempDir } from '../support/helpers.ts';
+
+describe('the packed package', { timeout: 180_000 }, () => {
+  let work: string;
+  let tarball: string;
+  let installed: string;
+
+  before(async () => {
+    work = await tempDir('share-file-pack-');
+    const pack = await runCommand('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT });
+    assert.equal(pack.code, 0, pack.stderr);
+    const [info] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as Array<{ filename: string }>;
+    tarball = path.join(work, info!.filename);
+    const app = path.join(work, 'app');
+    const install = await runCommand('npm', ['install', '--offline', '--no-audit', '--no-fund', '--prefix', app, tarball], { cwd: work });
+    assert.equal(install.code, 0, install.stderr);
+    installed = path.join(app, 'node_modules', 'share-file');
+  });
+  after(() => rm(work, { recursive: true, force: true }));
+
+  it('declares no runtime dependencies and no install scripts', async () => {
+    const manifest = JSON.parse(await readFile(path.join(installed, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    assert.equal(manifest.dependencies, undefined);
+    assert.equal(manifest.optionalDependencies, undefined);
+    assert.equal(manifest.peerDependencies, undefined);
+    for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) assert.equal(manifest.scripts?.[script], undefined, script);
+    assert.ok(manifest.engines?.node, 'engines.node is declared');
+    const { size } = await stat(tarball);
+    assert.ok(size < 2 * 1024 * 1024, `the tarball is ${size} bytes`);
+  });
+
+  it('installs nothing but itself', async () => {
+    const listing = await runCommand('npm', ['ls', '--all', '--parseable', '--prefix', path.dirname(path.dirname(installed))]);
+    const packages = listing.stdout.trim().split('\n').filter((line) => line.includes('node_modules'));
+    assert.deepEqual(packages.map((line) => path.basename(line)), ['share-file']);
+  });
+
+  it('its share-file command shares a file that aria2c downloads byte-identical', async () => {
+    const dir = await tempDir();
+    const file = await randomFile(dir, 'packed test.bin', 5 * 1024 * 1024 + 3);
+    const command = path.join(path.dirname(installed), '.bin', 'share-file');
+    const share = startShare([file, ...LOOPBACK, '--exit-after', '1'], { cwd: dir, command: [command] });
+    const ready = await share.waitForEvent('ready');
+    const target = await tempDir();
+    const download = await runCommand('aria2c', aria2cArgs(target, String(ready.torrentUrl)));
+    assert.equal(download.code, 0, download.stderr);
+    assert.ok((await readFile(path.join(target, 'packed test.bin'))).equals(await readFile(file)));
+    const { code } = await share.exited;
+    assert.equal(code, 0);
+    assert.doesNotMatch(share.stderr(), /uTP|WebRTC|warn/i, 'no noise from the stand-ins');
+    await stopShare(share);
+    await rm(dir, { recursive: true, force: true });
+    await rm(target, { recursive: true, force: true });
+  });
+});
