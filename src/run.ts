@@ -19,6 +19,7 @@ import type * as HttpServerModule from './http/server.ts';
 import type { FirewallProbe } from './host/firewall.ts';
 import type * as SeederModule from './seeding/seeder.ts';
 import type * as TrackerModule from './http/tracker.ts';
+import { mark } from './timeline.ts';
 import { buildMetadata, claimTorrentPath, encodeTorrentFile, magnetLink, pieceLengthFor, removeTorrentFile, writeTorrentFile } from './hashing/torrent.ts';
 
 export interface RunEnvironment {
@@ -67,6 +68,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   // hashing workers run, so that it neither delays them nor waits for them.
   let network: ReturnType<typeof loadNetworkModules> | undefined;
   const loadNetwork = (): ReturnType<typeof loadNetworkModules> => {
+    if (!network) mark('network-load-start');
     network ??= loadNetworkModules();
     network.catch(() => {});
     return network;
@@ -74,12 +76,14 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
 
   // 1. Check what can be checked before the long work: the file, the ports, the address.
   const source = await inspectSource(options.file);
+  mark('source-inspected');
   if (source.skipped.length > 0) {
     const shown = source.skipped.slice(0, 5).join(', ');
     const more = source.skipped.length > 5 ? ` and ${source.skipped.length - 5} more` : '';
     reporter.emit({ event: 'warning', message: `left out of \`${source.path}\`: ${shown}${more}` });
   }
   const { trackerPort, peerPort } = await choosePorts(options.trackerPort, options.peerPort);
+  mark('ports-chosen');
   const hostname = options.hostname ?? osHostname();
   let ip = options.ip;
   if (ip === undefined) {
@@ -87,10 +91,12 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     if (visible.notice) reporter.emit({ event: 'warning', message: visible.notice });
     ip = visible.ip;
   }
+  mark('address-chosen');
 
   // 2. Claim the .torrent path now (never overwriting anything), so a bad path fails before hashing.
   const torrentPath = options.torrentPath ?? path.join(env.cwd, `${source.name}-${trackerPort}.torrent`);
   await claimTorrentPath(torrentPath);
+  mark('torrent-path-claimed');
   cleanup.defer(`the .torrent file ${torrentPath}`, () => removeTorrentFile(torrentPath));
   throwIfStopped(stopSignal);
 
@@ -134,7 +140,9 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
       throw stopSignal.aborted ? new StopRequested() : error;
     },
   );
+  mark('pieces-obtained');
   const { firewall: firewallModule, tracker: trackerModule, seeder: seederModule, httpServer: httpModule } = await loadNetwork();
+  mark('network-loaded');
   const metadata = buildMetadata(source.name, source.length, pieceLength, pieces, source.kind === 'folder' ? source.files : undefined);
   throwIfStopped(stopSignal);
   const reader = new ContentReader({
@@ -159,6 +167,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const webSeed = `${serverUrl}${paths.webSeedBase}${source.kind === 'folder' ? '' : encodeURIComponent(source.name)}`;
   const torrentFile = encodeTorrentFile(metadata, announce, `share-file ${env.version}`, options.webSeed ? [webSeed] : []);
   await writeTorrentFile(torrentPath, torrentFile);
+  mark('torrent-written');
 
   // 6. Start the HTTP server: our tracker (unless --announce names others), and under the token
   //    the .torrent and the content itself.
@@ -173,6 +182,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     allows,
   });
   cleanup.defer(ownTracker ? 'the tracker' : 'the HTTP server', () => http.close());
+  mark('http-listening');
   let webUploaded = 0;
   http.events.on('served', ({ bytes }) => (webUploaded += bytes));
   throwIfStopped(stopSignal);
@@ -201,6 +211,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     allows,
   });
   cleanup.defer('the seeder', () => seeder.close());
+  mark('seeder-listening');
   // An unreachable tracker is worth one line each time it says something new, not one per retry.
   const trackerWarnings = new Set<string>();
   seeder.events.on('tracker-warning', ({ url, error }) => {
@@ -233,6 +244,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     ip,
     peer,
   });
+  mark('ready');
 
   // 10. Follow the peers until told to stop.
   const completedPeers = new Set<string>();

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { epochMs, threadCpuMs, TIMELINE_ENABLED } from '../timeline.ts';
 
 export interface HashSpan {
   path: string;
@@ -18,7 +19,16 @@ export interface HashJob {
   readSize: number;
 }
 
-export type HashWorkerMessage = { type: 'progress'; bytes: number } | { type: 'done'; hashes: Uint8Array };
+/** Timeline marks of the worker ([name, epoch ms, thread CPU ms]), when SHARE_FILE_TIMELINE is set. */
+export type WorkerMarks = Array<[string, number, number]>;
+
+export type HashWorkerMessage = { type: 'progress'; bytes: number } | { type: 'done'; hashes: Uint8Array; marks: WorkerMarks };
+
+const marks: WorkerMarks = [];
+const note = (name: string): void => {
+  if (TIMELINE_ENABLED) marks.push([name, epochMs(), threadCpuMs()]);
+};
+note('worker-start');
 
 const PROGRESS_EVERY_BYTES = 32 * 1024 * 1024;
 
@@ -78,6 +88,7 @@ function hashRange(job: HashJob, post: (message: HashWorkerMessage, transfer?: A
   try {
     while (position < end) {
       const read = reader.read(buffer, Math.min(buffer.length, end - position), position);
+      if (position === job.firstPiece * job.pieceLength) note('first-read');
       let offset = 0;
       while (offset < read) {
         const take = Math.min(read - offset, pieceEnd - (position + offset));
@@ -101,7 +112,8 @@ function hashRange(job: HashJob, post: (message: HashWorkerMessage, transfer?: A
     reader.close();
   }
   if (unreported > 0) post({ type: 'progress', bytes: unreported });
-  post({ type: 'done', hashes }, [hashes.buffer]);
+  note('last-piece');
+  post({ type: 'done', hashes, marks }, [hashes.buffer]);
 }
 
 if (parentPort) {

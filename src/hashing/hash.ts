@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { HashJob, HashSpan, HashWorkerMessage } from './hash-worker.ts';
+import { formatMark, mark, TIMELINE_ENABLED } from '../timeline.ts';
 
 export interface HashOptions {
   /** The shared files in torrent order; pieces run across them. */
@@ -67,6 +68,7 @@ function runWorker(job: HashJob, onBytes: (bytes: number) => void, signal: Abort
       reject(signal.reason);
       return;
     }
+    mark('worker-spawn');
     const worker = new Worker(WORKER_URL, { workerData: job });
     let result: Uint8Array | undefined;
     const onAbort = (): void => {
@@ -76,7 +78,10 @@ function runWorker(job: HashJob, onBytes: (bytes: number) => void, signal: Abort
     signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (message: HashWorkerMessage) => {
       if (message.type === 'progress') onBytes(message.bytes);
-      else result = message.hashes;
+      else {
+        result = message.hashes;
+        if (TIMELINE_ENABLED) process.stderr.write(message.marks.map(([name, at, cpu]) => formatMark(name, at, `worker${worker.threadId}`, cpu)).join(''));
+      }
     });
     worker.on('error', reject);
     worker.on('exit', (code) => {

@@ -5,6 +5,7 @@ import { hashPieces } from './hash.ts';
 import type { HashCache } from './hash-cache.ts';
 import type { HashingEvent } from '../output/reporter.ts';
 import type { SharedContent } from '../content/source.ts';
+import { mark } from '../timeline.ts';
 
 const HASHING_EVENTS_PER_SECOND = 4;
 
@@ -22,6 +23,7 @@ export async function obtainPieces(request: PiecesRequest): Promise<Buffer> {
     request.onHashing({ event: 'hashing', file: source.name, hashedBytes, totalBytes: source.length, cached });
 
   const cached = await cache.lookup(source, pieceLength);
+  mark(cached ? 'hash-cache-hit' : 'hash-cache-miss');
   if (cached) {
     report(source.length, true);
     return cached;
@@ -38,10 +40,12 @@ export async function obtainPieces(request: PiecesRequest): Promise<Buffer> {
     throw new ShareFileError('FILE_UNREADABLE', `reading \`${source.path}\` failed: ${(error as Error).message}`, { cause: error, hint: 'check the file and the disk it is on' });
   });
   report(source.length, false);
+  mark('hashing-done');
 
   // Written to while we read it: the hashes would describe no version of the file.
   await ensureUnchanged(source);
   await cache.store(source, pieceLength, pieces);
+  mark('hash-cache-stored');
   return pieces;
 }
 
