@@ -77,3 +77,25 @@ export function formatTimeline(marks: TimelineMark[]): string {
   });
   return [header, ...rows].join('\n');
 }
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Mark by mark, the median over several launches (marks that repeat, like worker-spawn, by occurrence). */
+export function medianTimeline(launches: Launch[]): TimelineMark[] {
+  const groups = new Map<string, TimelineMark[]>();
+  for (const launch of launches) {
+    const seen = new Map<string, number>();
+    for (const mark of launch.marks) {
+      const occurrence = (seen.get(`${mark.thread} ${mark.name}`) ?? 0) + 1;
+      seen.set(`${mark.thread} ${mark.name}`, occurrence);
+      const key = `${mark.thread} ${mark.name} ${occurrence}`;
+      groups.set(key, [...(groups.get(key) ?? []), mark]);
+    }
+  }
+  return [...groups.values()]
+    .map((marks) => ({ ...marks[0]!, at: median(marks.map((mark) => mark.at)), cpuMs: median(marks.map((mark) => mark.cpuMs)) }))
+    .sort((a, b) => a.at - b.at);
+}
