@@ -1,6 +1,7 @@
 // One launch of share-file to `ready`, with its start-up timeline (SHARE_FILE_TIMELINE=1) read from stderr.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { cpuMs as processCpuMs } from './processes.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'share-file.js');
 
@@ -16,6 +17,8 @@ export interface TimelineMark {
 export interface Launch {
   /** Spawn to the `ready` event on stdout, as a script reading --json sees it. */
   readyMs: number;
+  /** CPU time of every thread of share-file up to `ready` (10 ms resolution). */
+  cpuMs: number;
   marks: TimelineMark[];
 }
 
@@ -43,18 +46,21 @@ export function launchToReady(file: string, cacheHome: string, torrent: string):
     let output = '';
     let stderr = '';
     let readyMs: number | undefined;
+    let readyCpuMs = Number.NaN;
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       output += chunk;
       if (readyMs === undefined && output.includes('"event":"ready"')) {
         readyMs = performance.now() - started;
-        child.kill('SIGINT');
+        void processCpuMs(child.pid!)
+          .then((used) => (readyCpuMs = used))
+          .finally(() => child.kill('SIGINT'));
       }
     });
     child.on('error', reject);
     child.on('close', () => {
       if (readyMs === undefined) reject(new Error(`share-file exited before ready: ${stderr.split('\n').filter((line) => !line.startsWith('timeline ')).join(' ')}`));
-      else resolve({ readyMs, marks: parseMarks(stderr, spawnedAt) });
+      else resolve({ readyMs, cpuMs: readyCpuMs, marks: parseMarks(stderr, spawnedAt) });
     });
   });
 }

@@ -35,8 +35,9 @@ const leaveOutUnusedTransports: Plugin = {
 await rm(dist, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
-  // The hash worker is its own entry: worker threads load it by URL, next to the CLI.
-  entryPoints: { cli: 'src/cli.ts', 'hash-worker': 'src/hashing/hash-worker.ts' },
+  // The hash worker is its own entry: worker threads load it by URL, next to the CLI. The bin shim
+  // loads hash-pool before the CLI, to start the workers first; the CLI shares its module instance.
+  entryPoints: { cli: 'src/cli.ts', 'hash-worker': 'src/hashing/hash-worker.ts', 'hash-pool': 'src/hashing/hash-pool.ts' },
   outdir: dist,
   bundle: true,
   // Code splitting keeps the dynamic imports lazy: `--version` loads none of the network code.

@@ -1,14 +1,19 @@
-// Piece hashing on every core: each worker thread hashes a contiguous run of pieces of the file.
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import type { HashJob, HashSpan, HashWorkerMessage } from './hash-worker.ts';
+// Piece hashing on every core: worker threads and the main thread take chunks of pieces from one
+// shared counter until none is left.
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Worker } from 'node:worker_threads';
+import { allChunksHashed, ChunkHasher, createHashJob, hashedBytesOf, type HashJob, type HashSpan } from './hash-chunks.ts';
+import { defaultWorkerCount, takeHashWorkers } from './hash-pool.ts';
+import type { HashWorkerMessage, HashWorkerRequest } from './hash-worker.ts';
 import { formatMark, mark, TIMELINE_ENABLED } from '../timeline.ts';
+
+export type { HashSpan } from './hash-chunks.ts';
 
 export interface HashOptions {
   /** The shared files in torrent order; pieces run across them. */
   files: HashSpan[];
   pieceLength: number;
-  /** Defaults to one per core. */
+  /** Worker threads beside the main thread; defaults to one per core but one. */
   workers?: number;
   onProgress?: (hashedBytes: number) => void;
   signal?: AbortSignal;
@@ -16,42 +21,73 @@ export interface HashOptions {
 
 // Sequential 1 MiB reads: large enough for the kernel's read-ahead, small enough that the block is
 // still in the CPU cache when SHA-1 reads it (measured here: 1.40 GB/s per worker against 1.28 GB/s
-// with 4 MiB reads). It also bounds the memory: one block per worker.
+// with 4 MiB reads). It also bounds the memory: one block per thread.
 const READ_SIZE = 1024 * 1024;
 
-// Type stripping runs the .ts sources directly (tests); the build runs the compiled .js.
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url);
+/** Progress is read from the shared byte counter on a timer: no message per block. */
+const PROGRESS_INTERVAL_MS = 250;
 
 /** The concatenated 20-byte SHA-1 of every piece, in order. */
 export async function hashPieces(options: HashOptions): Promise<Buffer> {
-  const totalLength = options.files.reduce((sum, file) => sum + file.length, 0);
-  const pieceCount = Math.ceil(totalLength / options.pieceLength);
-  const workerCount = Math.max(1, Math.min(options.workers ?? availableParallelism(), pieceCount));
-  const ranges = splitEvenly(pieceCount, workerCount);
-  let hashed = 0;
-  const parts = await Promise.all(
-    ranges.map(([firstPiece, endPiece]) =>
-      runWorker(
-        {
-          // Only a path and a length each: a folder of many files stays cheap to hand to a worker.
-          files: options.files.map(({ path, length }) => ({ path, length })),
-          pieceLength: options.pieceLength,
-          firstPiece,
-          endPiece,
-          readSize: READ_SIZE,
-        },
-        (bytes) => {
-          hashed += bytes;
-          options.onProgress?.(hashed);
-        },
-        options.signal,
-      ),
-    ),
-  );
-  return Buffer.concat(parts);
+  options.signal?.throwIfAborted();
+  const job = createHashJob(options.files, options.pieceLength, READ_SIZE);
+  // A job of one chunk is the main thread's alone: a worker costs more to start than it would hash.
+  const workerCount = Math.max(0, Math.min(options.workers ?? defaultWorkerCount(), job.chunkCount - 1));
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let reported = -1;
+  const report = (): void => {
+    const hashed = hashedBytesOf(job);
+    if (hashed !== reported) options.onProgress?.(hashed);
+    reported = hashed;
+  };
+  const progress = options.onProgress ? setInterval(report, PROGRESS_INTERVAL_MS) : undefined;
+  const workers = takeHashWorkers(workerCount);
+  try {
+    // A worker that fails stops the whole job; one that is still starting when the last chunk is
+    // done is not waited for.
+    for (const worker of workers) runWorker(worker, job, stop.signal).catch((error: unknown) => stop.abort(error));
+    await hashOnMainThread(job, stop.signal);
+    await allChunksHashed(job, stop.signal);
+    mark('all-chunks-hashed');
+  } catch (error) {
+    stop.abort(error);
+    throw stop.signal.reason;
+  } finally {
+    clearInterval(progress);
+    options.signal?.removeEventListener('abort', onAbort);
+    // Finished workers end on their own; an idle one would only keep its memory.
+    for (const worker of workers) worker.unref();
+  }
+  if (options.onProgress) report();
+  return Buffer.from(new Uint8Array(job.hashes));
 }
 
-/** [first, end) piece ranges, as equal as whole pieces allow. */
+/**
+ * The main thread's share: a chunk (5-7 ms) at a time, then a turn of the event loop, so that
+ * signals, progress and the rest of the start-up keep going between chunks.
+ */
+async function hashOnMainThread(job: HashJob, signal: AbortSignal): Promise<void> {
+  const hasher = new ChunkHasher(job);
+  try {
+    let chunks = 0;
+    while (!signal.aborted && hasher.hashNextChunk()) {
+      if (chunks === 0) mark('first-chunk-hashed');
+      chunks += 1;
+      await nextTurn();
+    }
+    mark('last-chunk-hashed');
+    signal.throwIfAborted();
+  } catch (error) {
+    hasher.abandon();
+    throw error;
+  } finally {
+    hasher.close();
+  }
+}
+
+/** Equal [first, end) ranges, as whole pieces allow. */
 export function splitEvenly(count: number, parts: number): Array<[number, number]> {
   const ranges: Array<[number, number]> = [];
   for (let index = 0; index < parts; index++) {
@@ -62,32 +98,31 @@ export function splitEvenly(count: number, parts: number): Array<[number, number
   return ranges;
 }
 
-function runWorker(job: HashJob, onBytes: (bytes: number) => void, signal: AbortSignal | undefined): Promise<Uint8Array> {
+function runWorker(worker: Worker, job: HashJob, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    mark('worker-spawn');
-    const worker = new Worker(WORKER_URL, { workerData: job });
-    let result: Uint8Array | undefined;
     const onAbort = (): void => {
       void worker.terminate();
-      reject(signal?.reason);
+      reject(signal.reason);
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    const settle = (): void => signal.removeEventListener('abort', onAbort);
     worker.on('message', (message: HashWorkerMessage) => {
-      if (message.type === 'progress') onBytes(message.bytes);
-      else {
-        result = message.hashes;
-        if (TIMELINE_ENABLED) process.stderr.write(message.marks.map(([name, at, cpu]) => formatMark(name, at, `worker${worker.threadId}`, cpu)).join(''));
-      }
+      settle();
+      if (TIMELINE_ENABLED) process.stderr.write(message.marks.map(([name, at, cpu]) => formatMark(name, at, `worker${worker.threadId}`, cpu)).join(''));
+      resolve();
     });
-    worker.on('error', reject);
+    worker.on('error', (error) => {
+      settle();
+      reject(error);
+    });
     worker.on('exit', (code) => {
-      signal?.removeEventListener('abort', onAbort);
-      if (result) resolve(result);
-      else reject(new Error(`the hashing worker stopped with code ${code} before it finished`));
+      settle();
+      reject(new Error(`the hashing worker stopped with code ${code} before it finished`));
     });
+    worker.postMessage({ type: 'job', job } satisfies HashWorkerRequest);
   });
 }

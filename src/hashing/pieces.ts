@@ -2,6 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { ShareFileError } from '../errors.ts';
 import { hashPieces } from './hash.ts';
+import { releaseHashWorkers } from './hash-pool.ts';
 import type { HashCache } from './hash-cache.ts';
 import type { HashingEvent } from '../output/reporter.ts';
 import type { SharedContent } from '../content/source.ts';
@@ -25,6 +26,7 @@ export async function obtainPieces(request: PiecesRequest): Promise<Buffer> {
   const cached = await cache.lookup(source, pieceLength);
   mark(cached ? 'hash-cache-hit' : 'hash-cache-miss');
   if (cached) {
+    releaseHashWorkers();
     report(source.length, true);
     return cached;
   }
