@@ -27,7 +27,7 @@ function spawnHashWorker(): Worker {
  * thread hashes chunks between its own steps; see hashPieces.
  */
 export function defaultWorkerCount(): number {
-  return Math.max(1, availableParallelism() - 1);
+  return Math.max(0, availableParallelism() - 1);
 }
 
 /** Starts workers that wait, without keeping the process alive, until takeHashWorkers hands them out. */
