@@ -3,10 +3,10 @@
 // something else simply takes fewer chunks instead of finishing last.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
+import { fileIndexAt, type FileSpan } from '../content/file-spans.ts';
 
-export interface HashSpan {
+export interface HashSpan extends FileSpan {
   path: string;
-  length: number;
 }
 
 /** One hashing job, shared by every thread that works on it (the buffers are SharedArrayBuffers). */
@@ -34,13 +34,15 @@ export interface HashJob {
 // other, while each chunk is still read sequentially in 1 MiB blocks.
 const CHUNK_BYTES = 8 * 1024 * 1024;
 
-export function createHashJob(files: HashSpan[], pieceLength: number, readSize: number): HashJob {
-  const totalLength = files.reduce((sum, file) => sum + file.length, 0);
+export function createHashJob(files: Array<{ path: string; length: number }>, pieceLength: number, readSize: number): HashJob {
+  // Only a path, an offset and a length each: a folder of many files stays cheap to hand to a worker.
+  let offset = 0;
+  const spans: HashSpan[] = files.map(({ path, length }) => ({ path, offset: (offset += length) - length, length }));
+  const totalLength = offset;
   const pieceCount = Math.ceil(totalLength / pieceLength);
   const chunkPieces = Math.max(1, Math.floor(CHUNK_BYTES / pieceLength));
   return {
-    // Only a path and a length each: a folder of many files stays cheap to hand to a worker.
-    files: files.map(({ path, length }) => ({ path, length })),
+    files: spans,
     totalLength,
     pieceLength,
     pieceCount,
@@ -76,11 +78,10 @@ export async function allChunksHashed(job: HashJob, signal: AbortSignal): Promis
   }
 }
 
-/** Reads the stream of all files, one file at a time, each opened once while this thread reads it. */
+/** Reads the stream of all files, keeping the file it reads from open until it moves to another. */
 class SpanReader {
   readonly #files: HashSpan[];
-  #index = 0;
-  #start = 0;
+  #index = -1;
   #fd: number | undefined;
 
   constructor(files: HashSpan[]) {
@@ -89,35 +90,24 @@ class SpanReader {
 
   /** Reads up to `length` bytes at `position` (never across a file boundary). */
   read(buffer: Buffer, length: number, position: number): number {
-    if (position < this.#start) this.#seekBack();
-    let file = this.#files[this.#index];
-    while (file && position >= this.#start + file.length) {
-      this.#close();
-      this.#start += file.length;
-      this.#index += 1;
-      file = this.#files[this.#index];
-    }
+    const index = fileIndexAt(this.#files, position);
+    const file = this.#files[index];
     if (!file) return 0;
-    this.#fd ??= openSync(file.path, 'r');
-    const within = position - this.#start;
-    const read = readSync(this.#fd, buffer, 0, Math.min(length, file.length - within), within);
+    if (index !== this.#index) {
+      this.close();
+      this.#fd = openSync(file.path, 'r');
+      this.#index = index;
+    }
+    const within = position - file.offset;
+    const read = readSync(this.#fd!, buffer, 0, Math.min(length, file.length - within), within);
     if (read === 0) throw new Error(`\`${file.path}\` ended at byte ${within}, before the ${file.length} bytes it had when hashing began`);
     return read;
   }
 
-  #seekBack(): void {
-    this.#close();
-    this.#index = 0;
-    this.#start = 0;
-  }
-
-  #close(): void {
+  close(): void {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
-  }
-
-  close(): void {
-    this.#close();
+    this.#index = -1;
   }
 }
 

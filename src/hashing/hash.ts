@@ -2,16 +2,14 @@
 // shared counter until none is left.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
-import { allChunksHashed, ChunkHasher, createHashJob, hashedBytesOf, type HashJob, type HashSpan } from './hash-chunks.ts';
+import { allChunksHashed, ChunkHasher, createHashJob, hashedBytesOf, type HashJob } from './hash-chunks.ts';
 import { defaultWorkerCount, takeHashWorkers } from './hash-pool.ts';
 import type { HashWorkerMessage, HashWorkerRequest } from './hash-worker.ts';
 import { formatMark, mark, TIMELINE_ENABLED } from '../timeline.ts';
 
-export type { HashSpan } from './hash-chunks.ts';
-
 export interface HashOptions {
   /** The shared files in torrent order; pieces run across them. */
-  files: HashSpan[];
+  files: Array<{ path: string; length: number }>;
   pieceLength: number;
   /** Worker threads beside the main thread; defaults to one per core but one. */
   workers?: number;

@@ -4,7 +4,7 @@ import { ShareFileError } from '../errors.ts';
 import { hashPieces } from './hash.ts';
 import { releaseHashWorkers } from './hash-pool.ts';
 import type { HashCache } from './hash-cache.ts';
-import type { HashingEvent } from '../output/reporter.ts';
+import type { HashingEvent } from '../output/events.ts';
 import type { SharedContent } from '../content/source.ts';
 import { mark } from '../timeline.ts';
 
