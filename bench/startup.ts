@@ -23,7 +23,9 @@ interface Results {
 /** From the job handed out (hash cache missed) to every piece hashed, on share-file's main thread. */
 function hashingMs(launch: Launch): number {
   const at = (name: string): number => launch.marks.find((mark) => mark.name === name && mark.thread === 'main')?.at ?? Number.NaN;
-  return at('all-chunks-hashed') - at('hash-cache-miss');
+  // Builds from before the shared-counter hashing mark only `hashing-done`, a few ms later.
+  const end = at('all-chunks-hashed');
+  return (Number.isNaN(end) ? at('hashing-done') : end) - at('hash-cache-miss');
 }
 
 async function round(dir: string, file: string, size: number, index: number, results: Results, dropped: boolean): Promise<void> {
