@@ -1,6 +1,7 @@
 // The peers share-file's start-up is measured against: mktorrent, and bare Node workers (the floor);
 // each timed from spawn to exit, with the CPU time it used (every thread).
 import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -57,4 +58,13 @@ export async function dropPageCache(): Promise<boolean> {
   await new Promise<void>((resolve, reject) => spawn('sync', { stdio: 'ignore' }).on('close', () => resolve()).on('error', reject));
   await writeFile('/proc/sys/vm/drop_caches', '3\n');
   return true;
+}
+
+/**
+ * Reads the file once, so the next contender finds it in the page cache: the file was just written,
+ * or a turn with the page cache dropped (ours, or anyone's on a shared machine) evicted it.
+ */
+export async function fillPageCache(file: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => spawn('sync', { stdio: 'ignore' }).on('close', () => resolve()).on('error', reject));
+  for await (const block of createReadStream(file, { highWaterMark: 8 * 1024 * 1024 })) void block;
 }

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pieceLengthFor } from '../src/hashing/torrent.ts';
-import { dropPageCache, runBareWorkers, runMktorrent, type Run } from './contenders.ts';
+import { dropPageCache, fillPageCache, runBareWorkers, runMktorrent, type Run } from './contenders.ts';
 import { median, writeRandomFile } from './files.ts';
 import { formatTimeline, launchToReady, medianTimeline, type Launch } from './launch.ts';
 
@@ -41,11 +41,13 @@ async function round(dir: string, file: string, size: number, index: number, res
       // Warm right after cold: the hash cache the cold run wrote. With the page cache dropped, warm
       // shows what a second share costs when the file itself is no longer cached.
       if (dropped) await dropPageCache();
+      else await fillPageCache(file);
       results.warm.push(await launchToReady(file, cacheHome, torrent('warm')));
     },
   ];
   for (let turn = 0; turn < turns.length; turn++) {
     if (dropped) await dropPageCache();
+    else await fillPageCache(file);
     await turns[(turn + index) % turns.length]!();
   }
 }
