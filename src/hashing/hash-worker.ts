@@ -1,4 +1,4 @@
-// Worker thread: waits for one hashing job, then hashes chunks of it until none is left. It can be
+// Worker thread: waits for one hashing job, then hashes runs of its pieces until none is left. It can be
 // started before the job is known (see hash-pool.ts), so that its start-up overlaps the CLI's own.
 import { parentPort } from 'node:worker_threads';
 import { ChunkHasher, type HashJob } from './hash-chunks.ts';
@@ -20,12 +20,13 @@ function hashJob(job: HashJob): void {
   note('job-received');
   const hasher = new ChunkHasher(job);
   try {
-    let chunks = 0;
-    while (hasher.hashNextChunk()) {
-      if (chunks === 0) note('first-chunk-hashed');
-      chunks += 1;
+    let claimed = false;
+    for (let run = hasher.claim(); run; run = hasher.claim()) {
+      hasher.hash(...run);
+      if (!claimed) note('first-run-hashed');
+      claimed = true;
     }
-    note('last-chunk-hashed');
+    note('last-run-hashed');
   } catch (error) {
     // Nobody else needs to go on: the job has failed.
     hasher.abandon();

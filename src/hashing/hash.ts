@@ -1,8 +1,8 @@
-// Piece hashing on every core: worker threads and the main thread take chunks of pieces from one
+// Piece hashing on every core: worker threads and the main thread claim runs of pieces from one
 // shared counter until none is left.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
-import { allChunksHashed, ChunkHasher, createHashJob, hashedBytesOf, type HashJob } from './hash-chunks.ts';
+import { allPiecesHashed, ChunkHasher, createHashJob, hashedBytesOf, type HashJob } from './hash-chunks.ts';
 import { defaultWorkerCount, takeHashWorkers } from './hash-pool.ts';
 import type { HashWorkerMessage, HashWorkerRequest } from './hash-worker.ts';
 import { formatMark, mark, TIMELINE_ENABLED } from '../timeline.ts';
@@ -24,15 +24,22 @@ export interface HashOptions {
 // memory: one block per thread.
 const READ_SIZE = 1024 * 1024;
 
+/** One worker per 8 MiB beyond the first: below that the main thread is done before a worker would start. */
+const BYTES_PER_WORKER = 8 * 1024 * 1024;
+
+/** The main thread hashes this much between turns of its event loop: 5-7 ms of SHA-1. */
+const MAIN_THREAD_SLICE_BYTES = 8 * 1024 * 1024;
+
 /** Progress is read from the shared byte counter on a timer: no message per block. */
 const PROGRESS_INTERVAL_MS = 250;
 
 /** The concatenated 20-byte SHA-1 of every piece, in order. */
 export async function hashPieces(options: HashOptions): Promise<Buffer> {
   options.signal?.throwIfAborted();
-  const job = createHashJob(options.files, options.pieceLength, READ_SIZE);
-  // A job of one chunk is the main thread's alone: a worker costs more to start than it would hash.
-  const workerCount = Math.max(0, Math.min(options.workers ?? defaultWorkerCount(), job.chunkCount - 1));
+  const totalLength = options.files.reduce((sum, file) => sum + file.length, 0);
+  // A small job is the main thread's alone: a worker costs more to start than it would hash.
+  const workerCount = Math.max(0, Math.min(options.workers ?? defaultWorkerCount(), Math.ceil(totalLength / BYTES_PER_WORKER) - 1));
+  const job = createHashJob(options.files, options.pieceLength, READ_SIZE, workerCount + 1);
   const stop = new AbortController();
   const onAbort = (): void => stop.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -45,19 +52,19 @@ export async function hashPieces(options: HashOptions): Promise<Buffer> {
   const progress = options.onProgress ? setInterval(report, PROGRESS_INTERVAL_MS) : undefined;
   const workers = takeHashWorkers(workerCount);
   try {
-    // A worker that fails stops the whole job; one that is still starting when the last chunk is
-    // done is not waited for.
+    // A worker that fails stops the whole job; one that is still starting when the last piece is
+    // hashed is not waited for.
     for (const worker of workers) runWorker(worker, job, stop.signal).catch((error: unknown) => stop.abort(error));
     await hashOnMainThread(job, stop.signal);
-    await allChunksHashed(job, stop.signal);
-    mark('all-chunks-hashed');
+    await allPiecesHashed(job, stop.signal);
+    mark('all-pieces-hashed');
   } catch (error) {
     stop.abort(error);
     throw stop.signal.reason;
   } finally {
     clearInterval(progress);
     options.signal?.removeEventListener('abort', onAbort);
-    // Finished workers end on their own, and one still starting finds no chunk left and ends too;
+    // Finished workers end on their own, and one still starting finds nothing left and ends too;
     // neither may keep the process alive meanwhile.
     for (const worker of workers) worker.unref();
   }
@@ -66,19 +73,24 @@ export async function hashPieces(options: HashOptions): Promise<Buffer> {
 }
 
 /**
- * The main thread's share: a chunk (5-7 ms) at a time, then a turn of the event loop, so that
- * signals, progress and the rest of the start-up keep going between chunks.
+ * The main thread's share: its runs a slice (5-7 ms) at a time, with a turn of the event loop
+ * between slices, so that signals, progress and the rest of the start-up keep going.
  */
 async function hashOnMainThread(job: HashJob, signal: AbortSignal): Promise<void> {
   const hasher = new ChunkHasher(job);
+  const slice = Math.max(1, Math.floor(MAIN_THREAD_SLICE_BYTES / job.pieceLength));
   try {
-    let chunks = 0;
-    while (!signal.aborted && hasher.hashNextChunk()) {
-      if (chunks === 0) mark('first-chunk-hashed');
-      chunks += 1;
-      await nextTurn();
+    let claimed = false;
+    for (let run = hasher.claim(); run && !signal.aborted; run = hasher.claim()) {
+      for (let first = run[0]; first < run[1]; first += slice) {
+        hasher.hash(first, Math.min(run[1], first + slice));
+        await nextTurn();
+        signal.throwIfAborted();
+      }
+      if (!claimed) mark('first-run-hashed');
+      claimed = true;
     }
-    mark('last-chunk-hashed');
+    mark('last-run-hashed');
     signal.throwIfAborted();
   } catch (error) {
     hasher.abandon();
