@@ -6,7 +6,7 @@ import { CleanupStack } from './cleanup.ts';
 import { ContentReader } from './content/reader.ts';
 import { inspectSource, type SharedContent } from './content/source.ts';
 import { HashCache } from './hashing/hash-cache.ts';
-import { obtainPieces } from './hashing/pieces.ts';
+import { beginPieces, type PendingPieces } from './hashing/pieces.ts';
 import { buildMetadata, claimTorrentPath, encodeTorrentFile, magnetLink, pieceLengthFor, removeTorrentFile, writeTorrentFile, type TorrentMetadata } from './hashing/torrent.ts';
 import { chooseVisibleAddress } from './host/address.ts';
 import { FirewallStep } from './host/firewall-step.ts';
@@ -74,6 +74,10 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const source = await inspectSource(options.file);
   reportSkipped(source, emit);
   mark('source-inspected');
+  // The workers the bin shim started get the content now and hash it while the checks below run on
+  // this thread; the `hashing` events still start at step 4, and a failed check cancels it.
+  const pending = beginPieces({ source, pieceLength: pieceLengthFor(source.length), cache: new HashCache(env.cacheDir), signal: stopSignal });
+  cleanup.defer('the hashing', () => pending.cancel());
   const { trackerPort, peerPort } = await choosePorts(options.trackerPort, options.peerPort);
   const hostname = options.hostname ?? osHostname();
   const ip = options.ip ?? (await visibleAddress(hostname, emit));
@@ -90,7 +94,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
 
   // 4. Hash the content once, on every core, unless this very version is in the hash cache. Once
   //    the workers run, the network half loads (and iptables is asked) beside them.
-  const metadata = await hashContent(source, env, () => void (options.firewall === 'auto' ? firewall.ask() : loadNetwork()));
+  const metadata = await hashContent(source, pending, env, () => void (options.firewall === 'auto' ? firewall.ask() : loadNetwork()));
   const network = await loadNetwork();
   mark('network-loaded');
   throwIfStopped(stopSignal);
@@ -148,21 +152,15 @@ async function visibleAddress(hostname: string, emit: (event: ShareEvent) => voi
 }
 
 /** Piece hashes from the workers or the cache, and the torrent's metadata built from them. */
-async function hashContent(source: SharedContent, env: RunEnvironment, onWorkersRunning: () => void): Promise<TorrentMetadata> {
+async function hashContent(source: SharedContent, pending: PendingPieces, env: RunEnvironment, onWorkersRunning: () => void): Promise<TorrentMetadata> {
   const pieceLength = pieceLengthFor(source.length);
   let started = false;
-  const pieces = await obtainPieces({
-    source,
-    pieceLength,
-    cache: new HashCache(env.cacheDir),
-    signal: env.stopSignal,
-    onHashing: (event) => {
-      env.reporter.emit(event);
-      if (started) return;
-      started = true;
-      // The first event means the workers exist: what loads now runs beside them, not before them.
-      setImmediate(onWorkersRunning);
-    },
+  const pieces = await pending.finish((event) => {
+    env.reporter.emit(event);
+    if (started) return;
+    started = true;
+    // The first event means the workers exist: what loads now runs beside them, not before them.
+    setImmediate(onWorkersRunning);
   }).catch((error: unknown) => {
     throw env.stopSignal.aborted ? new StopRequested() : error;
   });

@@ -35,6 +35,22 @@ const PROGRESS_INTERVAL_MS = 250;
 
 /** The concatenated 20-byte SHA-1 of every piece, in order. */
 export async function hashPieces(options: HashOptions): Promise<Buffer> {
+  return beginHashing(options).join(options.onProgress);
+}
+
+/** Hashing handed to the workers, before the main thread joins in. */
+export interface HashingUnderWay {
+  /** The main thread's share, then the pieces once every thread is done. */
+  join(onProgress?: (hashedBytes: number) => void): Promise<Buffer>;
+  /** Stops the workers; a join() then rejects. */
+  cancel(reason: unknown): void;
+}
+
+/**
+ * Hands the job to the workers at once (they start on it while the main thread finishes other
+ * start-up steps); the main thread's share and the result wait for join().
+ */
+export function beginHashing(options: Omit<HashOptions, 'onProgress'>): HashingUnderWay {
   options.signal?.throwIfAborted();
   const totalLength = options.files.reduce((sum, file) => sum + file.length, 0);
   // A small job is the main thread's alone: a worker costs more to start than it would hash.
@@ -43,33 +59,44 @@ export async function hashPieces(options: HashOptions): Promise<Buffer> {
   const stop = new AbortController();
   const onAbort = (): void => stop.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  let reported = -1;
-  const report = (): void => {
-    const hashed = hashedBytesOf(job);
-    if (hashed !== reported) options.onProgress?.(hashed);
-    reported = hashed;
-  };
-  const progress = options.onProgress ? setInterval(report, PROGRESS_INTERVAL_MS) : undefined;
   const workers = takeHashWorkers(workerCount);
-  try {
-    // A worker that fails stops the whole job; one that is still starting when the last piece is
-    // hashed is not waited for.
-    for (const worker of workers) runWorker(worker, job, stop.signal).catch((error: unknown) => stop.abort(error));
-    await hashOnMainThread(job, stop.signal);
-    await allPiecesHashed(job, stop.signal);
-    mark('all-pieces-hashed');
-  } catch (error) {
-    stop.abort(error);
-    throw stop.signal.reason;
-  } finally {
-    clearInterval(progress);
+  // A worker that fails stops the whole job; one that is still starting when the last piece is
+  // hashed is not waited for.
+  for (const worker of workers) runWorker(worker, job, stop.signal).catch((error: unknown) => stop.abort(error));
+  const settle = (): void => {
     options.signal?.removeEventListener('abort', onAbort);
     // Finished workers end on their own, and one still starting finds nothing left and ends too;
     // neither may keep the process alive meanwhile.
     for (const worker of workers) worker.unref();
-  }
-  if (options.onProgress) report();
-  return Buffer.from(new Uint8Array(job.hashes));
+  };
+  return {
+    join: async (onProgress) => {
+      let reported = -1;
+      const report = (): void => {
+        const hashed = hashedBytesOf(job);
+        if (hashed !== reported) onProgress?.(hashed);
+        reported = hashed;
+      };
+      const progress = onProgress ? setInterval(report, PROGRESS_INTERVAL_MS) : undefined;
+      try {
+        await hashOnMainThread(job, stop.signal);
+        await allPiecesHashed(job, stop.signal);
+        mark('all-pieces-hashed');
+      } catch (error) {
+        stop.abort(error);
+        throw stop.signal.reason;
+      } finally {
+        clearInterval(progress);
+        settle();
+      }
+      if (onProgress) report();
+      return Buffer.from(new Uint8Array(job.hashes));
+    },
+    cancel: (reason) => {
+      stop.abort(reason);
+      settle();
+    },
+  };
 }
 
 /**

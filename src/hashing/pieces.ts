@@ -1,7 +1,7 @@
 // The piece hashes of what is shared: from the hash cache when this exact version was hashed before, else hashed now.
 import { stat } from 'node:fs/promises';
 import { ShareFileError } from '../errors.ts';
-import { hashPieces } from './hash.ts';
+import { beginHashing, type HashingUnderWay } from './hash.ts';
 import { releaseHashWorkers } from './hash-pool.ts';
 import type { HashCache } from './hash-cache.ts';
 import type { HashingEvent } from '../output/events.ts';
@@ -15,40 +15,62 @@ export interface PiecesRequest {
   pieceLength: number;
   cache: HashCache;
   signal: AbortSignal;
-  onHashing: (event: HashingEvent) => void;
 }
 
-export async function obtainPieces(request: PiecesRequest): Promise<Buffer> {
+/** Pieces on their way: the cache looked up and, on a miss, the workers hashing. */
+export interface PendingPieces {
+  /** From here on reports `hashing` events, and resolves with the pieces, stored in the cache. */
+  finish(onHashing: (event: HashingEvent) => void): Promise<Buffer>;
+  /** Stops hashing that nobody will finish (a later start-up step failed). */
+  cancel(): void;
+}
+
+export async function obtainPieces(request: PiecesRequest & { onHashing: (event: HashingEvent) => void }): Promise<Buffer> {
+  return beginPieces(request).finish(request.onHashing);
+}
+
+/**
+ * Looks the content up in the hash cache and, on a miss, hands it to the hashing workers at once,
+ * without a word: the caller goes on with its own checks, and the events start with finish().
+ */
+export function beginPieces(request: PiecesRequest): PendingPieces {
   const { source, pieceLength, cache } = request;
-  const report = (hashedBytes: number, cached: boolean): void =>
-    request.onHashing({ event: 'hashing', file: source.name, hashedBytes, totalBytes: source.length, cached });
-
-  const cached = await cache.lookup(source, pieceLength);
-  mark(cached ? 'hash-cache-hit' : 'hash-cache-miss');
-  if (cached) {
-    releaseHashWorkers();
-    report(source.length, true);
-    return cached;
-  }
-
-  report(0, false);
-  const pieces = await hashPieces({
-    files: source.files,
-    pieceLength,
-    signal: request.signal,
-    onProgress: throttle(HASHING_EVENTS_PER_SECOND, (bytes) => report(bytes, false)),
-  }).catch((error: unknown) => {
-    if (request.signal.aborted) throw error;
-    throw new ShareFileError('FILE_UNREADABLE', `reading \`${source.path}\` failed: ${(error as Error).message}`, { cause: error, hint: 'check the file and the disk it is on' });
+  let cancelled = false;
+  const started: Promise<{ cached: Buffer } | { hashing: HashingUnderWay }> = cache.lookup(source, pieceLength).then((cached) => {
+    mark(cached ? 'hash-cache-hit' : 'hash-cache-miss');
+    if (cached || cancelled) releaseHashWorkers();
+    if (cached) return { cached };
+    if (cancelled) throw new Error('start-up stopped before hashing began');
+    return { hashing: beginHashing({ files: source.files, pieceLength, signal: request.signal }) };
   });
-  report(source.length, false);
-  mark('hashing-done');
-
-  // Written to while we read it: the hashes would describe no version of the file.
-  await ensureUnchanged(source);
-  await cache.store(source, pieceLength, pieces);
-  mark('hash-cache-stored');
-  return pieces;
+  // A start that fails (stopped) surfaces in finish(), if anyone still calls it.
+  started.catch(() => {});
+  return {
+    finish: async (onHashing) => {
+      const report = (hashedBytes: number, cached: boolean): void => onHashing({ event: 'hashing', file: source.name, hashedBytes, totalBytes: source.length, cached });
+      const state = await started;
+      if ('cached' in state) {
+        report(source.length, true);
+        return state.cached;
+      }
+      report(0, false);
+      const pieces = await state.hashing.join(throttle(HASHING_EVENTS_PER_SECOND, (bytes) => report(bytes, false))).catch((error: unknown) => {
+        if (request.signal.aborted) throw error;
+        throw new ShareFileError('FILE_UNREADABLE', `reading \`${source.path}\` failed: ${(error as Error).message}`, { cause: error, hint: 'check the file and the disk it is on' });
+      });
+      report(source.length, false);
+      mark('hashing-done');
+      // Written to while we read it: the hashes would describe no version of the file.
+      await ensureUnchanged(source);
+      await cache.store(source, pieceLength, pieces);
+      mark('hash-cache-stored');
+      return pieces;
+    },
+    cancel: () => {
+      cancelled = true;
+      void started.then((state) => 'hashing' in state && state.hashing.cancel(new Error('start-up stopped before hashing finished')), () => {});
+    },
+  };
 }
 
 export async function ensureUnchanged(source: SharedContent): Promise<void> {
