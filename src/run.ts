@@ -2,10 +2,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
-import { chooseVisibleAddress } from './host/address.ts';
+import { chooseUrlHost, chooseVisibleAddress, defaultIpv6Address } from './host/address.ts';
+import { askRouter, handOutPeers, mapOnRouter, serverUrls, torrentByHost, type Reach } from './host/reach.ts';
 import { CleanupStack } from './cleanup.ts';
 import { ShareFileError } from './errors.ts';
 import { formatAddress } from './output/format.ts';
+import { isLoopback } from './host/ip.ts';
 import { webSeedPolicy, type WebSeedPolicy } from './seeding/hand-out.ts';
 import { HashCache } from './hashing/hash-cache.ts';
 import { allowsAddress, type ShareOptions } from './options.ts';
@@ -87,6 +89,12 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     if (visible.notice) reporter.emit({ event: 'warning', message: visible.notice });
     ip = visible.ip;
   }
+  // The IPv6 address IPv6 peers get, and the host the URLs carry (a name only where others resolve it).
+  const ip6 = options.ip6 ?? (ip.includes(':') ? ip : isLoopback(ip) ? undefined : await defaultIpv6Address());
+  const urlHost = await chooseUrlHost(options.hostname, hostname, ip);
+  if (urlHost.notice) reporter.emit({ event: 'warning', message: urlHost.notice });
+  // Ask the router now: it answers (or not, within 2 s) while the file hashes.
+  const routerQuery = askRouter(options.portMap, ip, urlHost.host);
 
   // 2. Claim the .torrent path now (never overwriting anything), so a bad path fails before hashing.
   const torrentPath = options.torrentPath ?? path.join(env.cwd, `${source.name}-${trackerPort}.torrent`);
@@ -135,6 +143,15 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     },
   );
   const { firewall: firewallModule, tracker: trackerModule, seeder: seederModule, httpServer: httpModule } = await loadNetwork();
+  // Map the ports on the router that answered, each mapping's deletion registered as it is made.
+  const onNotice = (message: string): void => reporter.emit({ event: 'warning', message });
+  const mapped = await mapOnRouter(routerQuery, { trackerPort, peerPort }, { required: options.portMap !== 'auto', cleanup, onNotice });
+  if (mapped) {
+    const { protocol, router, externalAddress: externalIp, lifetimeSeconds: lifetime } = mapped;
+    reporter.emit({ event: 'port-mapped', protocol, router, externalIp, trackerPort, externalTrackerPort: mapped.trackerPort, peerPort, externalPeerPort: mapped.peerPort, lifetime });
+  }
+  const reach: Reach = { urlHost: urlHost.host, ip, ip6, trackerPort, peerPort, mapped, givenName: options.hostname };
+  throwIfStopped(stopSignal);
   const metadata = buildMetadata(source.name, source.length, pieceLength, pieces, source.kind === 'folder' ? source.files : undefined);
   throwIfStopped(stopSignal);
   const reader = new ContentReader({
@@ -152,22 +169,30 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const peerId = makePeerId(env.version);
   const allows = allowsAddress(options.allow);
   const ownTracker = options.announce.length === 0;
-  const serverUrl = `http://${urlHost(hostname)}:${trackerPort}`;
-  const announce = ownTracker ? [`${serverUrl}/announce`] : options.announce;
+  const urls = serverUrls(reach);
+  const serverUrl = urls.primary;
+  const announce = ownTracker ? urls.all.map((url) => `${url}/announce`) : options.announce;
   const token = httpModule.newToken();
   const paths = httpModule.serverPaths(token, source.name);
-  const webSeed = `${serverUrl}${paths.webSeedBase}${source.kind === 'folder' ? '' : encodeURIComponent(source.name)}`;
-  const torrentFile = encodeTorrentFile(metadata, announce, `share-file ${env.version}`, options.webSeed ? [webSeed] : []);
+  const webSeedAt = (url: string): string[] => (options.webSeed ? [`${url}${paths.webSeedBase}${source.kind === 'folder' ? '' : encodeURIComponent(source.name)}`] : []);
+  const torrentFile = encodeTorrentFile(metadata, announce, `share-file ${env.version}`, webSeedAt(serverUrl));
   await writeTorrentFile(torrentPath, torrentFile);
+  // Served over HTTP, the .torrent announces to the URL it was fetched from (same info hash).
+  const torrentForHost = ownTracker ? torrentByHost(urls.all, (url) => encodeTorrentFile(metadata, [`${url}/announce`], `share-file ${env.version}`, webSeedAt(url)), torrentFile) : undefined;
 
   // 6. Start the HTTP server: our tracker (unless --announce names others), and under the token
   //    the .torrent and the content itself.
-  const tracker = ownTracker ? trackerModule.createTracker({ infoHash: metadata.infoHash, seeder: { peerId, ip, port: peerPort } }) : undefined;
+  const tracker = ownTracker ? trackerModule.createTracker({
+        infoHash: metadata.infoHash,
+        seeder: { peerId, ip, port: peerPort },
+        reach: { ip6, external: mapped ? { ip: mapped.externalAddress, port: mapped.peerPort } : undefined },
+      }) : undefined;
   const handOut: { policy: WebSeedPolicy | undefined } = { policy: undefined };
   const http = await httpModule.startHttpServer({
     port: trackerPort,
     token,
     torrentFile,
+    torrentForHost,
     content: { name: source.name, kind: source.kind, files: source.files, reader, version: metadata.infoHash, handOut },
     tracker,
     allows,
@@ -213,7 +238,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   throwIfStopped(stopSignal);
 
   // 9. Tell the person what to hand the recipient.
-  const peer = formatAddress(ip, peerPort);
+  const peers = handOutPeers(reach);
   const torrentUrl = `${serverUrl}${paths.torrentPath}`;
   const contentUrl = `${serverUrl}${paths.contentPath}`;
   reporter.emit({
@@ -226,12 +251,16 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
     torrent: torrentPath,
     torrentUrl,
     webUrl: source.kind === 'folder' ? `${contentUrl}/` : contentUrl,
-    magnet: magnetLink({ infoHash: metadata.infoHash, name: source.name, announce, peer }),
+    magnet: magnetLink({ infoHash: metadata.infoHash, name: source.name, announce, peers }),
     announce,
     trackerPort,
     peerPort,
     ip,
-    peer,
+    peer: peers[0]!,
+    peers,
+    lanTorrentUrl: urls.lan === undefined ? undefined : `${urls.lan}${paths.torrentPath}`,
+    ip6,
+    externalIp: mapped?.externalAddress,
   });
 
   // 10. Follow the peers until told to stop.
@@ -326,8 +355,4 @@ function makePeerId(version: string): string {
   const [major = '0', minor = '0', patch = '0'] = version.split('.');
   const tag = `-SF${major.padStart(2, '0').slice(-2)}${minor.slice(-1)}${patch.slice(-1)}-`;
   return Buffer.concat([Buffer.from(tag, 'latin1'), randomBytes(12)]).toString('hex');
-}
-
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
