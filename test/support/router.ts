@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { aria2cArgs, BIN, startShare, tempDir, type RunningShare } from './helpers.ts';
 
 const run = promisify(execFile);
 const STUN_SCRIPT = path.join(import.meta.dirname, 'stun.ts');
@@ -72,6 +73,8 @@ export async function createRouterLab(options: RouterLabOptions): Promise<Router
       await mkdir(`/etc/netns/${namespace}`, { recursive: true });
       const own = namespace === sharer ? `127.0.1.1 ${sharerName}\n` : '';
       await writeFile(`/etc/netns/${namespace}/hosts`, `127.0.0.1 localhost\n::1 localhost\n${own}`);
+      // Name lookups stay inside the namespace: nothing asks the host's resolver.
+      await writeFile(`/etc/netns/${namespace}/resolv.conf`, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
       await run('ip', ['netns', 'add', namespace]);
       await run('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
     }
@@ -222,4 +225,20 @@ async function startDaemon(namespace: string, command: string[], ready: RegExp):
   child.stdout!.resume();
   child.stderr!.resume();
   return child;
+}
+
+/**
+ * share-file on the lab's sharer, under the sharer's own host name (a UTS namespace of its own), so
+ * that the name resolves to 127.0.1.1 there and to nothing anywhere else, like a Debian laptop's.
+ */
+export function shareInLab(lab: RouterLab, args: string[], cwd: string): RunningShare {
+  const withName = ['unshare', '--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', lab.sharerName];
+  return startShare(args, { cwd, command: ['ip', 'netns', 'exec', lab.sharer, ...withName, process.execPath, BIN] });
+}
+
+/** aria2c in a namespace of the lab; the folder it downloaded to, and how it went. */
+export async function downloadInLab(lab: RouterLab, namespace: string, source: string): Promise<{ code: number; output: string; target: string }> {
+  const target = await tempDir('sfn-download-');
+  const result = await lab.exec(namespace, 'aria2c', ['--connect-timeout=5', '--max-tries=3', '--retry-wait=1', ...aria2cArgs(target, source)]);
+  return { ...result, target };
 }
