@@ -2,8 +2,9 @@
 // the URLs and peer addresses handed out (the internet's, and the LAN's for routers without hairpin NAT).
 import type { CleanupStack } from '../cleanup.ts';
 import type { PortMapMode } from '../options.ts';
-import { formatAddress } from '../output/format.ts';
-import { isLoopback, isPublic } from './ip.ts';
+import type { ShareEvent } from '../output/events.ts';
+import { isPublic } from './cidr.ts';
+import { formatAddress, isLoopback, urlHost } from './ip.ts';
 import type { PortMapper } from './port-mapping/mapper.ts';
 import type { MappedPorts } from './port-mapping/port-mapping.ts';
 
@@ -21,18 +22,24 @@ export function askRouter(mode: PortMapMode, visibleIp: string, urlHost: string)
   return query;
 }
 
-/** Maps the ports on the router that answered; undefined without one (the notices said why). */
+/** Maps the ports on the router that answered and says so (`port-mapped`); undefined without one (a warning said why). */
 export async function mapOnRouter(
   query: RouterQuery | undefined,
   ports: { trackerPort: number; peerPort: number },
-  options: { required: boolean; cleanup: CleanupStack; onNotice: (message: string) => void },
+  options: { required: boolean; cleanup: CleanupStack; emit: (event: ShareEvent) => void },
 ): Promise<MappedPorts | undefined> {
   if (!query) return undefined;
+  const onNotice = (message: string): void => options.emit({ event: 'warning', message });
   const { mapper, notices } = await query;
-  for (const notice of notices) options.onNotice(notice);
+  for (const notice of notices) onNotice(notice);
   if (!mapper) return undefined;
   const [{ mapPorts }, { isShareFileRunning }] = await Promise.all([import('./port-mapping/port-mapping.ts'), import('./firewall.ts')]);
-  return mapPorts(mapper, ports, { ...options, pid: process.pid, isRunning: isShareFileRunning });
+  const mapped = await mapPorts(mapper, ports, { required: options.required, cleanup: options.cleanup, onNotice, pid: process.pid, isRunning: isShareFileRunning });
+  if (mapped) {
+    const { protocol, router, externalAddress: externalIp, lifetimeSeconds: lifetime } = mapped;
+    options.emit({ event: 'port-mapped', protocol, router, externalIp, trackerPort: ports.trackerPort, externalTrackerPort: mapped.trackerPort, peerPort: ports.peerPort, externalPeerPort: mapped.peerPort, lifetime });
+  }
+  return mapped;
 }
 
 export interface Reach {
@@ -49,7 +56,7 @@ export interface Reach {
   givenName: string | undefined;
 }
 
-export interface ServerUrls {
+export interface ServerBases {
   /** What to hand out first: the internet URL with a mapping, else the LAN one. */
   primary: string;
   /** Every URL of our HTTP server, the primary first. */
@@ -59,11 +66,11 @@ export interface ServerUrls {
 }
 
 /** `http://host:port` of our HTTP server, once per way in. */
-export function serverUrls(reach: Reach): ServerUrls {
-  const lan = `http://${bracketed(reach.urlHost)}:${reach.trackerPort}`;
+export function serverBases(reach: Reach): ServerBases {
+  const lan = `http://${urlHost(reach.urlHost)}:${reach.trackerPort}`;
   const internetHost = reach.givenName !== undefined && !/^[\d.]+$|:/.test(reach.givenName) ? reach.givenName : reach.mapped?.externalAddress;
-  const internet = reach.mapped && internetHost ? `http://${bracketed(internetHost)}:${reach.mapped.trackerPort}` : undefined;
-  const ipv6 = reach.ip6 !== undefined && reach.ip6 !== reach.urlHost ? `http://${bracketed(reach.ip6)}:${reach.trackerPort}` : undefined;
+  const internet = reach.mapped && internetHost ? `http://${urlHost(internetHost)}:${reach.mapped.trackerPort}` : undefined;
+  const ipv6 = reach.ip6 !== undefined && reach.ip6 !== reach.urlHost ? `http://${urlHost(reach.ip6)}:${reach.trackerPort}` : undefined;
   const all = [...new Set([internet, lan, ipv6].filter((url) => url !== undefined))];
   return { primary: all[0]!, all, lan: internet !== undefined && internet !== lan ? lan : undefined };
 }
@@ -92,8 +99,4 @@ export function torrentByHost(urls: string[], build: (url: string) => Buffer, fa
       return fallback;
     }
   };
-}
-
-function bracketed(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }

@@ -2,7 +2,7 @@
 // external address (and mapped port) from elsewhere, and over IPv6 our IPv6 address in `peers6` (BEP 7).
 import { isIPv4, isIPv6 } from 'node:net';
 import bencode from 'bencode';
-import { canonicalIp, unmapIpv4 } from '../host/ip.ts';
+import { canonicalIp, unmapIPv4 } from '../host/ip.ts';
 
 export interface SeederEndpoints {
   peerId: string;
@@ -23,7 +23,7 @@ export interface SeederEntries {
 
 /** What one requester is told: IPv4 always (LAN or external), IPv6 to IPv6 requesters with an address to give. */
 export function seederEntriesFor(requester: string, endpoints: SeederEndpoints): SeederEntries {
-  const address = unmapIpv4(requester);
+  const address = unmapIPv4(requester);
   const local = endpoints.isLocal(address);
   const ip4 =
     !local && endpoints.external ? endpoints.external : endpoints.lan.ip4 === undefined ? undefined : { ip: endpoints.lan.ip4, port: endpoints.port };

@@ -6,7 +6,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Server as TrackerServer, type AnnounceParams } from 'bittorrent-tracker';
 import bencode from 'bencode';
-import { canonicalIp, onLinkTest } from '../host/ip.ts';
+import { onLinkTest } from '../host/cidr.ts';
+import { canonicalIp, formatAddress, isLoopback, unmapIPv4 } from '../host/ip.ts';
 import { rewriteAnnounceReply, seederEntriesFor, type SeederEndpoints } from './tracker-peers.ts';
 
 export interface TrackerConfig {
@@ -96,11 +97,11 @@ export function createTracker(config: TrackerConfig): Tracker {
     events,
     handle: (req, res, path, url) => {
       if (path === '/announce') {
-        // The reply passes through rewriteAnnounceReply on its way out: bittorrent-tracker ends the
-        // response with one res.end(body) and touches nothing else of it.
         // Our own seeder is handed no peers, not even itself.
         const fromSeeder = queryValues(url, 'peer_id').some((id) => id.toString('hex') === seeder.peerId);
         const entries = fromSeeder ? { ip4: undefined, ip6: undefined } : seederEntriesFor(req.socket.remoteAddress ?? '', endpoints);
+        // The reply passes through rewriteAnnounceReply on its way out: bittorrent-tracker ends the
+        // response with one res.end(body) and touches nothing else of it.
         const reply = { end: (body?: Buffer) => res.end(body === undefined ? undefined : rewriteAnnounceReply(body, entries, endpoints)) };
         tracker.onHttpRequest(req, reply as unknown as ServerResponse, { action: 'announce' });
         return true;
@@ -153,12 +154,12 @@ export function queryValues(url: string, name: string): Buffer[] {
 function rewriteAddress(params: AnnounceParams, ip: string, port: number): void {
   params.ip = ip;
   params.port = port;
-  params.addr = isIPv6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
+  params.addr = formatAddress(ip, port);
 }
 
 /** Loopback, or one of this host's own interface addresses: where our seeder's announce comes from. */
 function isOwnAddress(ip: string): boolean {
-  const address = ip.replace(/^::ffff:/, '');
-  if (address.startsWith('127.') || address === '::1') return true;
+  if (isLoopback(ip)) return true;
+  const address = unmapIPv4(ip);
   return Object.values(networkInterfaces()).some((list) => list?.some((entry) => entry.address === address));
 }

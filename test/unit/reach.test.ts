@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import bencode from 'bencode';
-import { onLinkTest } from '../../src/host/ip.ts';
-import { handOutPeers, serverUrls, torrentByHost, type Reach } from '../../src/host/reach.ts';
+import { onLinkTest } from '../../src/host/cidr.ts';
+import { handOutPeers, serverBases, torrentByHost, type Reach } from '../../src/host/reach.ts';
 import { compactEntry, rewriteAnnounceReply, seederEntriesFor, type SeederEndpoints } from '../../src/http/tracker-peers.ts';
 
 const mapped = { protocol: 'upnp' as const, router: '10.220.1.1', externalAddress: '100.64.220.1', localAddress: '10.220.1.2', trackerPort: 40000, peerPort: 40001, lifetimeSeconds: 3600 };
@@ -11,13 +11,13 @@ const reach: Reach = { urlHost: '10.220.1.2', ip: '10.220.1.2', ip6: 'fd00:220:1
 
 describe('what recipients are handed', () => {
   it('the internet URL first, the LAN one beside it, IPv6 last; the router\'s ports where they differ', () => {
-    assert.deepEqual(serverUrls(reach), {
+    assert.deepEqual(serverBases(reach), {
       primary: 'http://100.64.220.1:40000',
       all: ['http://100.64.220.1:40000', 'http://10.220.1.2:50000', 'http://[fd00:220:1::2]:50000'],
       lan: 'http://10.220.1.2:50000',
     });
     assert.deepEqual(handOutPeers(reach), ['100.64.220.1:40001', '10.220.1.2:50001', '[fd00:220:1::2]:50001']);
-    assert.deepEqual(serverUrls({ ...reach, mapped: undefined, ip6: undefined }), { primary: 'http://10.220.1.2:50000', all: ['http://10.220.1.2:50000'], lan: undefined });
+    assert.deepEqual(serverBases({ ...reach, mapped: undefined, ip6: undefined }), { primary: 'http://10.220.1.2:50000', all: ['http://10.220.1.2:50000'], lan: undefined });
   });
 
   it('serves the .torrent announcing where it was fetched from; unknown or odd hosts get the default', () => {
