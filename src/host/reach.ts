@@ -67,9 +67,12 @@ export interface ServerBases {
 
 /** `http://host:port` of our HTTP server, once per way in. */
 export function serverBases(reach: Reach): ServerBases {
-  const lan = `http://${urlHost(reach.urlHost)}:${reach.trackerPort}`;
   const internetHost = reach.givenName !== undefined && !/^[\d.]+$|:/.test(reach.givenName) ? reach.givenName : reach.mapped?.externalAddress;
   const internet = reach.mapped && internetHost ? `http://${urlHost(internetHost)}:${reach.mapped.trackerPort}` : undefined;
+  // A name given with -H that now heads the internet URL (it resolves to the router, say) gives way
+  // on the LAN to our address there: without hairpin NAT the router would not loop it back.
+  const lanHost = internet !== undefined && internetHost === reach.urlHost ? reach.ip : reach.urlHost;
+  const lan = `http://${urlHost(lanHost)}:${reach.trackerPort}`;
   const ipv6 = reach.ip6 !== undefined && reach.ip6 !== reach.urlHost ? `http://${urlHost(reach.ip6)}:${reach.trackerPort}` : undefined;
   const all = [...new Set([internet, lan, ipv6].filter((url) => url !== undefined))];
   return { primary: all[0]!, all, lan: internet !== undefined && internet !== lan ? lan : undefined };

@@ -18,6 +18,8 @@ describe('what recipients are handed', () => {
     });
     assert.deepEqual(handOutPeers(reach), ['100.64.220.1:40001', '10.220.1.2:50001', '[fd00:220:1::2]:50001']);
     assert.deepEqual(serverBases({ ...reach, mapped: undefined, ip6: undefined }), { primary: 'http://10.220.1.2:50000', all: ['http://10.220.1.2:50000'], lan: undefined });
+    const named = serverBases({ ...reach, urlHost: 'files.example.org', givenName: 'files.example.org', ip6: undefined });
+    assert.deepEqual(named, { primary: 'http://files.example.org:40000', all: ['http://files.example.org:40000', 'http://10.220.1.2:50000'], lan: 'http://10.220.1.2:50000' });
   });
 
   it('serves the .torrent announcing where it was fetched from; unknown or odd hosts get the default', () => {
