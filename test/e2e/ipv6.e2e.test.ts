@@ -46,6 +46,11 @@ describe('a network whose router maps nothing, and an IPv6-only recipient', { ti
     // The default: the global or ULA address of the interface with the IPv6 default route.
     assert.equal(ready.ip6, lab.sharerIp6);
     assert.match(String(ready.magnet), new RegExp(`x\\.pe=\\[${lab.sharerIp6}\\]:${ready.peerPort}`));
+    // The sharer's host name resolves only to 127.0.1.1 there: the URLs carry its address, which a LAN recipient (that knows no such name) uses.
+    assert.equal(new URL(String(ready.torrentUrl)).hostname, lab.sharerIp);
+    const overIpv4 = await downloadInLab(lab, lab.lanPeer, String(ready.torrentUrl));
+    assert.equal(overIpv4.code, 0, overIpv4.output);
+    await rm(overIpv4.target, { recursive: true, force: true });
     const url = new URL(String(ready.torrentUrl));
     url.hostname = `[${lab.sharerIp6}]`;
     const result = await downloadInLab(lab, lab.wan, url.href);

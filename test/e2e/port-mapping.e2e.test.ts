@@ -95,6 +95,26 @@ describe('a UPnP router', { timeout: 300_000 }, () => {
     assert.deepEqual(await routerHolds(lab), { forwards: [], leases: [] });
   });
 
+  it('when another host holds our port on the router (UPnP 718), maps another and tells recipients that one', async () => {
+    const trackerPort = 50200 + Math.floor(Math.random() * 500);
+    // upnpc, the reference client, maps the port for the other LAN host first.
+    const description = /desc: (http\S+)/.exec((await lab.exec(lab.lanPeer, 'upnpc', ['-l'])).output)?.[1];
+    assert.ok(description, 'upnpc finds the router');
+    const taken = await lab.exec(lab.lanPeer, 'upnpc', ['-u', description, '-e', 'another host', '-a', '10.220.1.3', String(trackerPort), String(trackerPort), 'TCP', '600']);
+    assert.match(taken.output, /is redirected to internal 10\.220\.1\.3/, taken.output);
+
+    const share = shareInLab(lab, [file, '--firewall', 'none', '-p', String(trackerPort)], dir);
+    const ready = await share.waitForEvent('ready');
+    const mapped = share.events.find((event) => event.event === 'port-mapped')!;
+    assert.notEqual(mapped.externalTrackerPort, trackerPort);
+    assert.equal(mapped.externalPeerPort, trackerPort + 1);
+    assert.equal(new URL(String(ready.torrentUrl)).port, String(mapped.externalTrackerPort));
+    await assertDownloads(lab, lab.wan, String(ready.torrentUrl), file);
+    assert.equal((await stopShare(share)).code, 0);
+    assert.deepEqual(await routerHolds(lab), { forwards: [], leases: [] });
+    await lab.exec(lab.lanPeer, 'upnpc', ['-u', description, '-d', String(trackerPort), 'TCP']);
+  });
+
   it('after kill -9, the next start removes the mappings the dead run left', async () => {
     const crashed = shareInLab(lab, [file, '--firewall', 'none'], dir);
     await crashed.waitForEvent('ready');
