@@ -18,7 +18,7 @@ import { shareUrls } from './http/share-urls.ts';
 import { networkLoader } from './load-network.ts';
 import type { ShareOptions } from './options.ts';
 import type { ReadyEvent, ShareEvent, StopReason } from './output/events.ts';
-import { changeReporter, reportSkipped } from './output/notices.ts';
+import { changeReporter, portMappedEvent, reportSkipped } from './output/notices.ts';
 import type { Reporter } from './output/reporter.ts';
 import { followRecipients } from './output/follow.ts';
 import { webSeedPolicy, type WebSeedPolicy } from './seeding/hand-out.ts';
@@ -103,7 +103,8 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   // 5. Map the ports on the router that answered (each deletion registered at once). Write the
   //    .torrent: our tracker at every URL that reaches it, the internet's first (or the ones named
   //    with --announce), and with --web-seed our HTTP server as its web seed (see webSeedPolicy).
-  const mapped = await mapOnRouter(routerQuery, { trackerPort, peerPort }, { required: options.portMap !== 'auto', cleanup, emit });
+  const mapped = await mapOnRouter(routerQuery, { trackerPort, peerPort }, { required: options.portMap !== 'auto', cleanup, onNotice: (message) => emit({ event: 'warning', message }) });
+  if (mapped) emit(portMappedEvent(mapped, { trackerPort, peerPort }));
   const reach = { urlHost: urlHost.host, ip, ip6, trackerPort, peerPort, mapped, givenName: options.hostname };
   const servers = serverBases(reach);
   const peerId = makePeerId(env.version);

@@ -2,7 +2,6 @@
 // the URLs and peer addresses handed out (the internet's, and the LAN's for routers without hairpin NAT).
 import type { CleanupStack } from '../cleanup.ts';
 import type { PortMapMode } from '../options.ts';
-import type { ShareEvent } from '../output/events.ts';
 import { isPublic } from './cidr.ts';
 import { formatAddress, isLoopback, urlHost } from './ip.ts';
 import type { PortMapper } from './port-mapping/mapper.ts';
@@ -22,24 +21,18 @@ export function askRouter(mode: PortMapMode, visibleIp: string, urlHost: string)
   return query;
 }
 
-/** Maps the ports on the router that answered and says so (`port-mapped`); undefined without one (a warning said why). */
+/** Maps the ports on the router that answered; undefined without one (a notice said why). */
 export async function mapOnRouter(
   query: RouterQuery | undefined,
   ports: { trackerPort: number; peerPort: number },
-  options: { required: boolean; cleanup: CleanupStack; emit: (event: ShareEvent) => void },
+  options: { required: boolean; cleanup: CleanupStack; onNotice: (message: string) => void },
 ): Promise<MappedPorts | undefined> {
   if (!query) return undefined;
-  const onNotice = (message: string): void => options.emit({ event: 'warning', message });
   const { mapper, notices } = await query;
-  for (const notice of notices) onNotice(notice);
+  for (const notice of notices) options.onNotice(notice);
   if (!mapper) return undefined;
   const [{ mapPorts }, { isShareFileRunning }] = await Promise.all([import('./port-mapping/port-mapping.ts'), import('./firewall.ts')]);
-  const mapped = await mapPorts(mapper, ports, { required: options.required, cleanup: options.cleanup, onNotice, pid: process.pid, isRunning: isShareFileRunning });
-  if (mapped) {
-    const { protocol, router, externalAddress: externalIp, lifetimeSeconds: lifetime } = mapped;
-    options.emit({ event: 'port-mapped', protocol, router, externalIp, trackerPort: ports.trackerPort, externalTrackerPort: mapped.trackerPort, peerPort: ports.peerPort, externalPeerPort: mapped.peerPort, lifetime });
-  }
-  return mapped;
+  return mapPorts(mapper, ports, { ...options, pid: process.pid, isRunning: isShareFileRunning });
 }
 
 export interface Reach {
