@@ -39,7 +39,7 @@ export function launchToReady(file: string, cacheHome: string, torrent: string):
   return new Promise((resolve, reject) => {
     const spawnedAt = performance.timeOrigin + performance.now();
     const started = performance.now();
-    const child = spawn(process.execPath, [BIN, file, '--json', '--firewall', 'none', '--ip', '127.0.0.1', '-H', '127.0.0.1', '-o', torrent], {
+    const child = spawn(process.execPath, [BIN, file, '--json', '--firewall', 'none', '--port-map', 'none', '--ip', '127.0.0.1', '-H', '127.0.0.1', '-o', torrent], {
       env: { ...process.env, XDG_CACHE_HOME: cacheHome, SHARE_FILE_TIMELINE: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
