@@ -1,22 +1,24 @@
 // The seeder: serves the shared pieces to the recipients that connect to the fixed peer port, and
 // announces itself to the trackers.
 //
-// It is built from webtorrent's own parts (bittorrent-protocol wires, ut_metadata, bittorrent-tracker's
-// client) rather than a webtorrent client. Seeding 1 GiB to one aria2c over loopback, a webtorrent
-// client with every option tuned (no DHT/LSD/uTP/PEX, a read-only store with no piece cache) used
+// It is not a webtorrent client. Seeding 1 GiB to one aria2c over loopback, a webtorrent client
+// with every option tuned (no DHT/LSD/uTP/PEX, a read-only store with no piece cache) used
 // 1.02-1.22 times libtorrent's CPU time and peaked at 167-186 MiB RSS: each block went through two
 // speed-limiter stages and two counting transforms (streamx, one promise per chunk) between the wire
 // and the socket, and the client loads DHT, uTP, LSD, PEX, NAT-PMP and a chunk-store stack a
-// seeder of one torrent never uses. Here the wire's messages are written straight to the socket.
+// seeder of one torrent never uses. Here each connection's messages are written straight to its
+// socket (see wire.ts for why the wire is our own), and bittorrent-tracker's client announces.
 import { EventEmitter } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { startAnnouncing, type Announcer } from './announcer.ts';
 import type { ContentReader } from '../content/reader.ts';
 import { formatAddress } from '../output/format.ts';
 import { HandOutPolicy } from './hand-out.ts';
 import { keepYoungGenerationSmall } from './heap.ts';
 import { portError } from '../host/ports.ts';
-import { serveSocket, type SeedingWire, type WireContext } from './wire.ts';
+import { SendBudget } from './send-budget.ts';
+import { connectionToEvict } from './slots.ts';
+import { PeerConnection, type WireContext } from './wire.ts';
 
 export interface SeederConfig {
   infoHash: string;
@@ -32,6 +34,8 @@ export interface SeederConfig {
   clientName: string;
   /** Whether a peer at this address may connect (`--allow`). */
   allows: (ip: string) => boolean;
+  /** Accept only RC4-encrypted connections (MSE), no plain BitTorrent handshakes. */
+  requireEncryption?: boolean;
 }
 
 export interface PeerInfo {
@@ -77,42 +81,54 @@ export interface SeedingStats {
   peers: PeerStats[];
 }
 
-interface WatchedWire {
-  wire: SeedingWire;
+interface Watched {
   peer: PeerInfo;
-  held: number;
+  completed: boolean;
 }
 
-/** Connections at once, handshaken or not (webtorrent's default was 55 peers per torrent). */
+/**
+ * Connections at once, handshaken or not (webtorrent's default was 55 peers per torrent). At the
+ * limit a newcomer takes the slot of the longest idle connection (see slots.ts).
+ */
 export const MAX_CONNECTIONS = 200;
+/** How often timeouts, keep-alives and completions are looked at. */
+const SWEEP_MS = 1000;
 
 export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
   keepYoungGenerationSmall();
   const { reader } = config;
   const pieceCount = reader.pieceCount;
   const events = new EventEmitter<SeederEvents>();
-  const watched = new Set<WatchedWire>();
-  const sockets = new Set<Socket>();
-  let uploaded = 0;
+  /** Every connection, handshaken or not; the handshaken ones are also watched. */
+  const connections = new Set<PeerConnection>();
+  const watched = new Map<PeerConnection, Watched>();
+  let closedUploaded = 0;
+  const uploaded = (): number => {
+    let sum = closedUploaded;
+    for (const connection of connections) sum += connection.uploaded;
+    return sum;
+  };
   const handOut = new HandOutPolicy({
     pieceCount,
     pieceLength: reader.pieceLength,
     length: reader.length,
     holders: (index) => {
       let holders = 0;
-      for (const { wire } of watched) if (wire.peerPieces.get(index)) holders += 1;
+      for (const connection of watched.keys()) if (connection.pieces.has(index)) holders += 1;
       return holders;
     },
   });
   const context: WireContext = {
-    infoHash: config.infoHash,
-    peerId: config.peerId,
+    infoHash: Buffer.from(config.infoHash, 'hex'),
+    peerId: Buffer.from(config.peerId, 'hex'),
     clientName: config.clientName,
     info: config.info,
     reader,
     fullBitfield: fullBitfield(pieceCount),
     mayServe: (piece: number) => handOut.mayServe(piece),
     onServed: (piece: number, bytes: number) => handOut.sent(piece, bytes),
+    requireEncryption: config.requireEncryption ?? false,
+    budget: new SendBudget(),
   };
 
   const server = createServer((socket) => {
@@ -121,17 +137,47 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
       socket.destroy();
       return;
     }
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    serveSocket(socket, context, (wire) => {
-      wire.on('upload', (bytes: number) => (uploaded += bytes));
-      watchWire(wire, formatAddress(socket.remoteAddress!, socket.remotePort!), pieceCount, events, watched);
+    if (connections.size >= MAX_CONNECTIONS) {
+      const evicted = connectionToEvict(connections);
+      if (!evicted) {
+        socket.destroy();
+        return;
+      }
+      evicted.close();
+    }
+    const address = formatAddress(socket.remoteAddress, socket.remotePort!);
+    const connection = new PeerConnection(socket, context, {
+      onReady: (ready) => {
+        const entry: Watched = { peer: { peerId: ready.peerId, address }, completed: false };
+        watched.set(ready, entry);
+        events.emit('peer-connected', entry.peer);
+      },
+      onClose: (closed) => {
+        connections.delete(closed);
+        closedUploaded += closed.uploaded;
+        const entry = watched.get(closed);
+        if (!entry) return;
+        watched.delete(closed);
+        events.emit('peer-disconnected', entry.peer);
+      },
     });
+    connections.add(connection);
   });
-  // Recipients of one file are few; a flood of connections is refused before it eats descriptors.
-  server.maxConnections = MAX_CONNECTIONS;
   await listen(server, config.port);
   server.on('error', (error) => events.emit('error', error));
+
+  // One timer for every connection: handshake and silence timeouts, stalled readers, keep-alives,
+  // and the recipients that now hold every piece.
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    for (const connection of [...connections]) connection.sweep(now);
+    for (const [connection, entry] of watched) {
+      if (entry.completed || !connection.pieces.complete) continue;
+      entry.completed = true;
+      events.emit('peer-completed', entry.peer);
+    }
+  }, SWEEP_MS);
+  sweeper.unref();
 
   const announcer: Announcer = startAnnouncing({
     infoHash: config.infoHash,
@@ -139,15 +185,16 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     port: config.port,
     announce: config.announce,
     userAgent: config.clientName,
-    uploaded: () => uploaded,
+    uploaded,
     onWarning: (url, error) => events.emit('tracker-warning', { url, error }),
   });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      clearInterval(sweeper);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
+      for (const connection of [...connections]) connection.close();
       await Promise.all([closed, announcer.stop()]);
     })();
     return closing;
@@ -156,7 +203,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     events,
     handOut,
     connectedPeers: () => watched.size,
-    stats: () => statsOf(uploaded, watched, pieceCount),
+    stats: () => statsOf(uploaded(), watched, pieceCount),
     close,
   };
 }
@@ -177,48 +224,17 @@ function fullBitfield(pieceCount: number): Uint8Array {
   return bits;
 }
 
-/** Follows one connection: who it is, how much it holds, and when it holds every piece. */
-function watchWire(wire: SeedingWire, address: string, pieceCount: number, events: EventEmitter<SeederEvents>, watched: Set<WatchedWire>): void {
-  const entry: WatchedWire = { wire, peer: { peerId: wire.peerId, address }, held: 0 };
-  watched.add(entry);
-  let completed = false;
-  const check = (): void => {
-    if (completed) return;
-    for (let index = 0; index < pieceCount; index++) if (!wire.peerPieces.get(index)) return;
-    completed = true;
-    entry.held = pieceCount;
-    events.emit('peer-completed', entry.peer);
-  };
-  // A full scan per `have` would cost pieces² over a download: count what the peer holds, and scan
-  // only once the count says it may hold everything.
-  events.emit('peer-connected', entry.peer);
-  wire.on('bitfield', () => {
-    entry.held = 0;
-    for (let index = 0; index < pieceCount; index++) if (wire.peerPieces.get(index)) entry.held += 1;
-    if (entry.held >= pieceCount) check();
-  });
-  wire.on('have-all', check);
-  wire.on('have', () => {
-    entry.held = Math.min(entry.held + 1, pieceCount);
-    if (entry.held >= pieceCount) check();
-  });
-  wire.once('close', () => {
-    watched.delete(entry);
-    events.emit('peer-disconnected', entry.peer);
-  });
-}
-
-function statsOf(uploaded: number, watched: Set<WatchedWire>, pieceCount: number): SeedingStats {
+function statsOf(uploaded: number, watched: Map<PeerConnection, Watched>, pieceCount: number): SeedingStats {
   let uploadRate = 0;
-  const peers = [...watched].map(({ wire, peer, held }) => {
-    const rate = Math.round(wire.uploadSpeed());
+  const peers = [...watched].map(([connection, { peer }]) => {
+    const rate = Math.round(connection.uploadRate());
     uploadRate += rate;
     return {
       peer: peer.address,
       peerId: peer.peerId,
-      uploaded: wire.uploaded,
+      uploaded: connection.uploaded,
       uploadRate: rate,
-      percent: Math.floor((held / pieceCount) * 1000) / 10,
+      percent: Math.floor((connection.pieces.held / pieceCount) * 1000) / 10,
     };
   });
   return { uploaded, uploadRate, peers };
