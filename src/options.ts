@@ -3,6 +3,7 @@ import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import ms from 'ms';
 import { usageError } from './errors.ts';
+import { unmapIPv4 } from './host/ip.ts';
 
 export const FIREWALL_MODES = ['auto', 'iptables', 'none'] as const;
 export type FirewallMode = (typeof FIREWALL_MODES)[number];
@@ -171,7 +172,7 @@ export function allowsAddress(allow: Cidr[]): (ip: string) => boolean {
   list.addAddress('::1', 'ipv6');
   for (const cidr of allow) list.addSubnet(cidr.address, cidr.prefix, cidr.family === 4 ? 'ipv4' : 'ipv6');
   return (ip) => {
-    const address = ip.replace(/^::ffff:(?=\d+\.)/i, '');
+    const address = unmapIPv4(ip);
     return list.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
   };
 }

@@ -2,6 +2,7 @@
 // no byte goes out that is not the content the .torrent describes.
 import { createHash } from 'node:crypto';
 import { close, fstatSync, openSync, read, type BigIntStats } from 'node:fs';
+import { partsOf } from './file-spans.ts';
 
 export interface ReaderFile {
   path: string;
@@ -275,25 +276,7 @@ export class ContentReader {
 
   /** The files (and the part of each) that hold bytes [start, start + length). */
   #partsOf(start: number, length: number): Array<{ file: ReaderFile; at: number; length: number }> {
-    const parts: Array<{ file: ReaderFile; at: number; length: number }> = [];
-    const end = start + length;
-    const files = this.#options.files;
-    // Binary search for the first file that ends after `start` (files are in offset order).
-    let low = 0;
-    let high = files.length - 1;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if (files[middle]!.offset + files[middle]!.length <= start) low = middle + 1;
-      else high = middle;
-    }
-    for (let index = low; index < files.length && files[index]!.offset < end; index++) {
-      const file = files[index]!;
-      if (file.length === 0) continue;
-      const from = Math.max(start, file.offset);
-      const to = Math.min(end, file.offset + file.length);
-      if (to > from) parts.push({ file, at: from - file.offset, length: to - from });
-    }
-    return parts;
+    return partsOf(this.#options.files, start, length);
   }
 
   async #read(start: number, length: number, into?: Buffer): Promise<Buffer> {

@@ -25,12 +25,24 @@ export function ourExtendedHandshake(fields: ExtendedHandshakeFields): Buffer {
   );
 }
 
-/** The peer's id for ut_metadata, from its extended handshake (0 when it has none). Throws BdecodeError. */
-export function peerMetadataId(payload: Buffer): number {
+/** What the seeder uses of a peer's extended handshake. */
+export interface PeerExtendedHandshake {
+  /** The peer's id for ut_metadata (0 when it has none). */
+  metadataId: number;
+  /** Where the peer accepts connections (`p`), when it says. */
+  listenPort: number | undefined;
+}
+
+/** Reads a peer's extended handshake. Throws BdecodeError. */
+export function readExtendedHandshake(payload: Buffer): PeerExtendedHandshake {
   const { value } = bdecode(payload);
   const m: Bvalue | undefined = isDict(value) ? value['m'] : undefined;
   const id = integerField(m, 'ut_metadata');
-  return id !== undefined && Number.isInteger(id) && id > 0 && id < 256 ? id : 0;
+  const port = integerField(value, 'p');
+  return {
+    metadataId: id !== undefined && Number.isInteger(id) && id > 0 && id < 256 ? id : 0,
+    listenPort: port !== undefined && Number.isInteger(port) && port > 0 && port <= 65535 ? port : undefined,
+  };
 }
 
 /**

@@ -9,13 +9,13 @@
 // seeder of one torrent never uses. Here each connection's messages are written straight to its
 // socket (see wire.ts for why the wire is our own), and bittorrent-tracker's client announces.
 import { EventEmitter } from 'node:events';
-import { createServer, type Server } from 'node:net';
+import { createServer } from 'node:net';
 import { startAnnouncing, type Announcer } from './announcer.ts';
 import type { ContentReader } from '../content/reader.ts';
-import { formatAddress } from '../output/format.ts';
+import { formatAddress, unmapIPv4 } from '../host/ip.ts';
 import { HandOutPolicy } from './hand-out.ts';
 import { keepYoungGenerationSmall } from './heap.ts';
-import { portError } from '../host/ports.ts';
+import { listenOn } from '../host/listen.ts';
 import { SendBudget } from './send-budget.ts';
 import { connectionToEvict } from './slots.ts';
 import { PeerConnection, type WireContext } from './wire.ts';
@@ -42,10 +42,16 @@ export interface PeerInfo {
   peerId: string;
   /** `ip:port` of the connection. */
   address: string;
+  /** The connection's source address. */
+  ip: string;
+  /** Where the peer accepts connections, once its extended handshake told us (BEP 10 `p`). */
+  listenPort: number | undefined;
 }
 
 export interface SeederEvents {
   'peer-connected': [PeerInfo];
+  /** The peer's extended handshake named its listening port: how its announces can be matched to it. */
+  'peer-identified': [PeerInfo];
   'peer-disconnected': [PeerInfo];
   'peer-completed': [PeerInfo];
   /** A tracker did not answer or refused an announce; seeding goes on. */
@@ -148,9 +154,15 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     const address = formatAddress(socket.remoteAddress, socket.remotePort!);
     const connection = new PeerConnection(socket, context, {
       onReady: (ready) => {
-        const entry: Watched = { peer: { peerId: ready.peerId, address }, completed: false };
+        const entry: Watched = { peer: { peerId: ready.peerId, address, ip: unmapIPv4(socket.remoteAddress!), listenPort: undefined }, completed: false };
         watched.set(ready, entry);
         events.emit('peer-connected', entry.peer);
+      },
+      onListenPort: (identified, port) => {
+        const entry = watched.get(identified);
+        if (!entry || entry.peer.listenPort === port) return;
+        entry.peer.listenPort = port;
+        events.emit('peer-identified', entry.peer);
       },
       onClose: (closed) => {
         connections.delete(closed);
@@ -163,7 +175,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     });
     connections.add(connection);
   });
-  await listen(server, config.port);
+  await listenOn(server, config.port, 'peer');
   server.on('error', (error) => events.emit('error', error));
 
   // One timer for every connection: handshake and silence timeouts, stalled readers, keep-alives,
@@ -206,14 +218,6 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     stats: () => statsOf(uploaded(), watched, pieceCount),
     close,
   };
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(portError('peer', port, error.code, error)));
-    // Every address, IPv6 and IPv4, like the recipe's seeder: --allow and the firewall decide who gets in.
-    server.listen(port, () => resolve());
-  });
 }
 
 /** The bitfield of a seeder: every piece's bit set, the spare bits of the last byte clear (BEP 3). */

@@ -12,7 +12,7 @@ import { ByteQueue, nextMessage } from './frames.ts';
 import { IncomingHandshake, type HandshakeOutcome } from './handshake.ts';
 import * as message from './messages.ts';
 import { MessageId } from './messages.ts';
-import { answerMetadata, OUR_METADATA_ID, ourExtendedHandshake, peerMetadataId } from './metadata.ts';
+import { answerMetadata, OUR_METADATA_ID, ourExtendedHandshake, readExtendedHandshake } from './metadata.ts';
 import { Outbox } from './outbox.ts';
 import { PEER_UNSENT_BYTES } from './send-budget.ts';
 import type { Rc4 } from './encryption/rc4.ts';
@@ -53,6 +53,8 @@ export interface WireContext extends ServingContext {
 export interface WireHooks {
   onReady: (connection: PeerConnection) => void;
   onClose: (connection: PeerConnection) => void;
+  /** The peer's extended handshake named the port it listens on. */
+  onListenPort: (connection: PeerConnection, port: number) => void;
 }
 
 export class PeerConnection {
@@ -242,7 +244,9 @@ export class PeerConnection {
   #onExtended(payload: Buffer): void {
     if (payload.length === 0) return this.close();
     if (payload[0] === 0) {
-      this.#peerMetadataId = peerMetadataId(payload.subarray(1));
+      const handshake = readExtendedHandshake(payload.subarray(1));
+      this.#peerMetadataId = handshake.metadataId;
+      if (handshake.listenPort !== undefined) this.#hooks.onListenPort(this, handshake.listenPort);
       return;
     }
     if (payload[0] !== OUR_METADATA_ID) return;
