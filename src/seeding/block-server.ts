@@ -33,6 +33,7 @@ export class BlockServer {
   readonly #outbox: Outbox;
   #reads = 0;
   #closed = false;
+  #pumping = false;
   readonly #resume = (): void => this.pump();
 
   constructor(context: ServingContext, outbox: Outbox, onSent: () => void, reject: (index: number, offset: number, length: number) => void) {
@@ -47,10 +48,26 @@ export class BlockServer {
     return this.requests.size > 0 || this.#outbox.hasUnsent;
   }
 
-  /** Reads the next blocks while this peer's and the seeder's unsent data leave room. */
+  /**
+   * Reads the next blocks while this peer's and the seeder's unsent data leave room. Unsent is
+   * counted twice: the buffers blocks keep alive (many blocks can share one hot read window) and
+   * the bytes queued on the socket (each block queued is a write of its own).
+   */
   pump(): void {
+    // The reader answers from a cached window synchronously: its callback must not start a second
+    // loop inside this one.
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      this.#fill();
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #fill(): void {
     const { budget } = this.#context;
-    while (!this.#closed && this.#reads < PEER_READS && this.#outbox.ledger.bytes < PEER_UNSENT_BYTES) {
+    while (!this.#closed && this.#reads < PEER_READS && this.#outbox.ledger.bytes < PEER_UNSENT_BYTES && this.#outbox.queuedBytes < PEER_UNSENT_BYTES) {
       if (!budget.hasRoom()) return budget.wait(this.#resume);
       const request = this.requests.shift();
       if (!request) return;

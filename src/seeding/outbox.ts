@@ -44,6 +44,11 @@ export class Outbox {
     return this.#encrypt !== undefined;
   }
 
+  /** Bytes written to the socket and not yet taken by the kernel. */
+  get queuedBytes(): number {
+    return this.#socket.writableLength;
+  }
+
   get hasUnsent(): boolean {
     return this.#unsent.size > 0;
   }

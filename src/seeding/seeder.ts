@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import { startAnnouncing, type Announcer } from './announcer.ts';
-import type { ContentReader } from '../content/reader.ts';
+import type { BlockSource } from './block-server.ts';
 import { formatAddress, unmapIPv4 } from '../host/ip.ts';
 import { HandOutPolicy } from './hand-out.ts';
 import { keepYoungGenerationSmall } from './heap.ts';
@@ -26,8 +26,8 @@ export interface SeederConfig {
   port: number;
   /** The bencoded info dictionary, for recipients with a magnet link. */
   info: Buffer;
-  /** The shared bytes, guarded against changes since hashing. */
-  reader: ContentReader;
+  /** The shared bytes, guarded against changes since hashing (the ContentReader). */
+  reader: BlockSource & { readonly pieceLength: number; readonly length: number };
   /** Trackers the seeder announces to (ours over loopback, which always reaches it). */
   announce: string[];
   /** `share-file/<version>`: the tracker's User-Agent and the extended handshake's client name. */

@@ -59,6 +59,7 @@ export interface RawPeer {
   socket: Socket;
   received(): Buffer;
   closed: Promise<void>;
+  isClosed(): boolean;
 }
 
 export async function connectRaw(host: string, port: number, options: { read?: boolean } = {}): Promise<RawPeer> {
@@ -67,9 +68,15 @@ export async function connectRaw(host: string, port: number, options: { read?: b
   // A peer that does not read: no 'data' listener, so the kernel's buffers fill and stay full.
   if (options.read !== false) socket.on('data', (chunk: Buffer) => chunks.push(chunk));
   socket.on('error', () => {});
-  const closed = once(socket, 'close').then(() => undefined);
+  let isClosed = false;
+  const closed = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      isClosed = true;
+      resolve();
+    }),
+  );
   await once(socket, 'connect');
-  return { socket, received: () => Buffer.concat(chunks), closed };
+  return { socket, received: () => Buffer.concat(chunks), closed, isClosed: () => isClosed };
 }
 
 /** The bytes of a plain BitTorrent handshake: extension protocol and, if asked, fast extension. */

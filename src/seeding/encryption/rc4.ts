@@ -1,10 +1,11 @@
 // RC4, the stream cipher of BitTorrent's message stream encryption, in plain TypeScript.
 //
 // Node 17+ builds on OpenSSL 3, whose default provider has no RC4 (`createCipheriv('rc4')` throws
-// unless Node runs with --openssl-legacy-provider), so the cipher is written out here. Measured on
-// this project's test machine (Node 24, one core, 16 KiB blocks): 260-290 MiB/s, see
-// test/unit/rc4.test.ts; a recipient that insists on RC4 costs the seeder about 3.5 ms of CPU per
-// MiB, paid only on connections that chose RC4.
+// unless Node runs with --openssl-legacy-provider), so the cipher is written out here. Measured
+// on this project's shared 2-core machine (Node 24, 16 KiB blocks, CPU time of the process): 270-300
+// MiB per CPU second once warm, 100-250 while six other jobs loaded the machine; Uint8Array and
+// Int32Array state measured the same. A recipient that insists on RC4 costs the seeder 3.5-10 ms
+// of CPU per MiB, paid only on connections that chose RC4.
 
 /** One direction of an RC4 stream: the key schedule, then the keystream position. */
 export class Rc4 {
