@@ -89,7 +89,6 @@ export interface SeedingStats {
 
 interface Watched {
   peer: PeerInfo;
-  completed: boolean;
 }
 
 /**
@@ -97,7 +96,7 @@ interface Watched {
  * limit a newcomer takes the slot of the longest idle connection (see slots.ts).
  */
 export const MAX_CONNECTIONS = 200;
-/** How often timeouts, keep-alives and completions are looked at. */
+/** How often timeouts and keep-alives are looked at. */
 const SWEEP_MS = 1000;
 
 export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
@@ -154,7 +153,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     const address = formatAddress(socket.remoteAddress, socket.remotePort!);
     const connection = new PeerConnection(socket, context, {
       onReady: (ready) => {
-        const entry: Watched = { peer: { peerId: ready.peerId, address, ip: unmapIPv4(socket.remoteAddress!), listenPort: undefined }, completed: false };
+        const entry: Watched = { peer: { peerId: ready.peerId, address, ip: unmapIPv4(socket.remoteAddress!), listenPort: undefined } };
         watched.set(ready, entry);
         events.emit('peer-connected', entry.peer);
       },
@@ -163,6 +162,10 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
         if (!entry || entry.peer.listenPort === port) return;
         entry.peer.listenPort = port;
         events.emit('peer-identified', entry.peer);
+      },
+      onComplete: (complete) => {
+        const entry = watched.get(complete);
+        if (entry) events.emit('peer-completed', entry.peer);
       },
       onClose: (closed) => {
         connections.delete(closed);
@@ -178,16 +181,10 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
   await listenOn(server, config.port, 'peer');
   server.on('error', (error) => events.emit('error', error));
 
-  // One timer for every connection: handshake and silence timeouts, stalled readers, keep-alives,
-  // and the recipients that now hold every piece.
+  // One timer for every connection: handshake and silence timeouts, stalled readers, keep-alives.
   const sweeper = setInterval(() => {
     const now = Date.now();
     for (const connection of [...connections]) connection.sweep(now);
-    for (const [connection, entry] of watched) {
-      if (entry.completed || !connection.pieces.complete) continue;
-      entry.completed = true;
-      events.emit('peer-completed', entry.peer);
-    }
   }, SWEEP_MS);
   sweeper.unref();
 

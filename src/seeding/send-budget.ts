@@ -30,9 +30,9 @@ export class PinLedger {
 }
 
 /**
- * Per connection: 4 MiB of buffers, 16 read windows, is more than a socket drains between two
- * turns of the event loop even on loopback (a 1 GiB download to aria2c never had more than 2 MiB
- * unsent), so it does not slow anyone; a peer that stops reading holds at most that much.
+ * Per connection: 4 MiB of buffers (16 read windows) and 4 MiB queued on the socket. The kernel's
+ * socket buffers come on top (several MiB on loopback), so a peer that reads keeps its socket full
+ * and never meets the bound; a peer that stops reading holds at most that much of our memory.
  */
 export const PEER_UNSENT_BYTES = 4 * 1024 * 1024;
 /** Reads in flight per connection: enough to keep a fast socket busy while the disk answers. */
@@ -41,7 +41,7 @@ export const PEER_READS = 8;
  * All connections: 64 MiB of unsent buffers and 64 reads in flight (at most 64 more windows, 16 MiB),
  * on top of the ~110 MiB the seeder needs anyway: the process stays under 256 MiB whatever peers do.
  * Sixteen peers that all stop reading reach it; the next ones wait for them to drain or be dropped
- * (see SEND_STALL_MS in wire.ts).
+ * (see SEND_STALL_MS in limits.ts).
  */
 export const TOTAL_UNSENT_BYTES = 64 * 1024 * 1024;
 export const TOTAL_READS = 64;

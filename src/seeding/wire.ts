@@ -14,29 +14,10 @@ import * as message from './messages.ts';
 import { MessageId } from './messages.ts';
 import { answerMetadata, OUR_METADATA_ID, ourExtendedHandshake, readExtendedHandshake } from './metadata.ts';
 import { Outbox } from './outbox.ts';
-import { PEER_UNSENT_BYTES } from './send-budget.ts';
+import { HANDSHAKE_TIMEOUT_MS, KEEP_ALIVE_MS, MAX_BLOCK_LENGTH, MAX_SOCKET_BACKLOG, RECEIVE_TIMEOUT_MS, REQUEST_QUEUE_LENGTH, SEND_STALL_MS } from './limits.ts';
 import type { Rc4 } from './encryption/rc4.ts';
 import { BlockServer, type ServingContext } from './block-server.ts';
 import { PeerPieces } from './peer-pieces.ts';
-
-/** BEP 3 clients ask for 16 KiB blocks; libtorrent and webtorrent drop peers asking for more than 128 KiB. */
-export const MAX_BLOCK_LENGTH = 128 * 1024;
-/**
- * Requests a peer may keep queued, told in the extended handshake (BEP 10 `reqq`): libtorrent's
- * max_allowed_in_request_queue. Transmission keeps exactly `reqq` in flight, and at 256 it fetched
- * 3.3 MiB/s here, 3.6-7.7 times slower than from libtorrent. Queued requests cost 60 bytes each;
- * blocks are read only as the socket drains.
- */
-export const REQUEST_QUEUE_LENGTH = 2000;
-/** From the first byte to the BitTorrent handshake, MSE included. */
-export const HANDSHAKE_TIMEOUT_MS = 10_000;
-/** Peers send a keep-alive every two minutes; four of silence is a dead connection. */
-const RECEIVE_TIMEOUT_MS = 240_000;
-const KEEP_ALIVE_MS = 90_000;
-/** Unsent blocks that the socket has not taken for this long: a peer that stopped reading. */
-const SEND_STALL_MS = 60_000;
-/** Our own messages (rejects, metadata) a non-reading peer can pile up, beyond the block budget. */
-const MAX_SOCKET_BACKLOG = PEER_UNSENT_BYTES + 1024 * 1024;
 
 export interface WireContext extends ServingContext {
   infoHash: Buffer;
@@ -55,6 +36,8 @@ export interface WireHooks {
   onClose: (connection: PeerConnection) => void;
   /** The peer's extended handshake named the port it listens on. */
   onListenPort: (connection: PeerConnection, port: number) => void;
+  /** The peer now holds every piece (told once). */
+  onComplete: (connection: PeerConnection) => void;
 }
 
 export class PeerConnection {
@@ -71,6 +54,7 @@ export class PeerConnection {
   readonly pieces: PeerPieces;
   #ready = false;
   #closed = false;
+  #toldComplete = false;
   #maxMessage: number;
   readonly startedAt = Date.now();
   /** Last sign the peer wants data (handshake, interest, a request, a block written). */
@@ -100,9 +84,7 @@ export class PeerConnection {
     this.#maxMessage = Math.max(1 + this.pieces.bitfieldLength, 9 + MAX_BLOCK_LENGTH);
     this.#handshake = new IncomingHandshake({ infoHash: context.infoHash, requireEncryption: context.requireEncryption, send: (bytes) => socket.write(bytes) });
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('error', () => this.close());
-    socket.on('close', () => this.close());
-    socket.on('end', () => this.close());
+    for (const event of ['error', 'end', 'close']) socket.on(event, () => this.close());
   }
 
   get ready(): boolean {
@@ -181,6 +163,10 @@ export class PeerConnection {
   #readMessages(): void {
     for (let payload = nextMessage(this.#received, this.#maxMessage); payload && !this.#closed; payload = nextMessage(this.#received, this.#maxMessage)) {
       if (payload.length > 0) this.#onMessage(payload[0]!, payload.subarray(1));
+      if (this.pieces.complete && !this.#toldComplete && !this.#closed) {
+        this.#toldComplete = true;
+        this.#hooks.onComplete(this);
+      }
     }
   }
 

@@ -227,6 +227,16 @@ describe('the seeder wire', () => {
     peer.close();
   });
 
+  it('tells when a recipient holds every piece, by have all or by haves', async () => {
+    for (const messages of [[messageBytes(0x0e)], Array.from({ length: PIECES }, (_, index) => messageBytes(4, index))]) {
+      const completed = new Promise<void>((resolve) => seeder.events.once('peer-completed', () => resolve()));
+      const peer = await fastPeer();
+      peer.socket.write(Buffer.concat(messages));
+      await completed;
+      peer.socket.destroy();
+    }
+  });
+
   it('makes room for a recipient when 200 idle connections hold every slot', { timeout: 30_000 }, async () => {
     const idle = await Promise.all(Array.from({ length: 200 }, () => connectRaw('127.0.0.1', port)));
     await new Promise((resolve) => setTimeout(resolve, 100));
