@@ -1,7 +1,7 @@
-// Peers that break the protocol or hog the seeder, all at once against the built CLI: garbage,
-// the wrong torrent, a 4 GiB length prefix, out-of-range requests, peers that ask for the whole
-// file and never read, and 400 connections that handshake and then idle. A real aria2c arriving
-// meanwhile still downloads the file byte for byte, and the process's peak RSS stays bounded.
+// Peers that break the protocol or hog the seeder, against the built CLI: garbage, the wrong
+// torrent, a 4 GiB length prefix, out-of-range requests, handshakes that stall, peers that ask for
+// the whole file and never read, and 400 connections that handshake and then idle. A real aria2c
+// arriving meanwhile still downloads the file byte for byte, and peak RSS stays bounded.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
@@ -62,6 +62,14 @@ describe('hostile peers', () => {
     ];
     const peers = await Promise.all(broken.map((bytes) => sendAndHold(bytes)));
     await Promise.all(peers.map((peer) => peer.closed));
+  });
+
+  it('times out handshakes that stall: silent, halfway through MSE, halfway through BitTorrent', { timeout: 30_000 }, async () => {
+    const started = Date.now();
+    const stalled = await Promise.all([Buffer.alloc(0), randomBytes(96), handshakeBytes(infoHash()).subarray(0, 30)].map((bytes) => sendAndHold(bytes)));
+    await Promise.all(stalled.map((peer) => peer.closed));
+    // 10 s from connecting, checked every second.
+    assert.ok(Date.now() - started >= 9_000, 'closed before the handshake timeout');
   });
 
   it('keeps serving an aria2c that arrives while peers flood it with requests they never read and 400 idle connections are held', { timeout: 180_000 }, async (t) => {
