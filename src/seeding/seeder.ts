@@ -9,16 +9,18 @@
 // seeder of one torrent never uses. Here each connection's messages are written straight to its
 // socket (see wire.ts for why the wire is our own), and bittorrent-tracker's client announces.
 import { EventEmitter } from 'node:events';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { startAnnouncing, type Announcer } from './announcer.ts';
 import type { BlockSource } from './block-server.ts';
-import { formatAddress, unmapIPv4 } from '../host/ip.ts';
 import { HandOutPolicy } from './hand-out.ts';
 import { keepYoungGenerationSmall } from './heap.ts';
 import { listenOn } from '../host/listen.ts';
 import { SendBudget } from './send-budget.ts';
 import { connectionToEvict } from './slots.ts';
 import { PeerConnection, type WireContext } from './wire.ts';
+import { hooksFor, statsOf, type Peers, type SeederEvents, type SeedingStats } from './peer-events.ts';
+
+export type { PeerInfo, PeerStats, SeederEvents, SeedingStats } from './peer-events.ts';
 
 export interface SeederConfig {
   infoHash: string;
@@ -38,27 +40,6 @@ export interface SeederConfig {
   requireEncryption?: boolean;
 }
 
-export interface PeerInfo {
-  peerId: string;
-  /** `ip:port` of the connection. */
-  address: string;
-  /** The connection's source address. */
-  ip: string;
-  /** Where the peer accepts connections, once its extended handshake told us (BEP 10 `p`). */
-  listenPort: number | undefined;
-}
-
-export interface SeederEvents {
-  'peer-connected': [PeerInfo];
-  /** The peer's extended handshake named its listening port: how its announces can be matched to it. */
-  'peer-identified': [PeerInfo];
-  'peer-disconnected': [PeerInfo];
-  'peer-completed': [PeerInfo];
-  /** A tracker did not answer or refused an announce; seeding goes on. */
-  'tracker-warning': [{ url: string; error: Error }];
-  error: [Error];
-}
-
 export interface SeederHandle {
   events: EventEmitter<SeederEvents>;
   /** Which pieces go out now. */
@@ -67,28 +48,6 @@ export interface SeederHandle {
   connectedPeers(): number;
   stats(): SeedingStats;
   close(): Promise<void>;
-}
-
-/** One connected peer, as the progress display and the `progress` event show it. */
-export interface PeerStats {
-  peer: string;
-  peerId: string;
-  /** Bytes we sent on this connection. */
-  uploaded: number;
-  /** Bytes per second we are sending, over the last seconds. */
-  uploadRate: number;
-  /** How much of the file the peer holds, 0 to 100, from what it announced to us. */
-  percent: number;
-}
-
-export interface SeedingStats {
-  uploaded: number;
-  uploadRate: number;
-  peers: PeerStats[];
-}
-
-interface Watched {
-  peer: PeerInfo;
 }
 
 /**
@@ -104,12 +63,10 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
   const { reader } = config;
   const pieceCount = reader.pieceCount;
   const events = new EventEmitter<SeederEvents>();
-  /** Every connection, handshaken or not; the handshaken ones are also watched. */
-  const connections = new Set<PeerConnection>();
-  const watched = new Map<PeerConnection, Watched>();
-  let closedUploaded = 0;
+  const peers: Peers = { connections: new Set(), watched: new Map(), closedUploaded: 0 };
+  const { connections, watched } = peers;
   const uploaded = (): number => {
-    let sum = closedUploaded;
+    let sum = peers.closedUploaded;
     for (const connection of connections) sum += connection.uploaded;
     return sum;
   };
@@ -136,48 +93,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     budget: new SendBudget(),
   };
 
-  const server = createServer((socket) => {
-    // Sources outside --allow are dropped before they are served anything.
-    if (socket.remoteAddress === undefined || !config.allows(socket.remoteAddress)) {
-      socket.destroy();
-      return;
-    }
-    if (connections.size >= MAX_CONNECTIONS) {
-      const evicted = connectionToEvict(connections);
-      if (!evicted) {
-        socket.destroy();
-        return;
-      }
-      evicted.close();
-    }
-    const address = formatAddress(socket.remoteAddress, socket.remotePort!);
-    const connection = new PeerConnection(socket, context, {
-      onReady: (ready) => {
-        const entry: Watched = { peer: { peerId: ready.peerId, address, ip: unmapIPv4(socket.remoteAddress!), listenPort: undefined } };
-        watched.set(ready, entry);
-        events.emit('peer-connected', entry.peer);
-      },
-      onListenPort: (identified, port) => {
-        const entry = watched.get(identified);
-        if (!entry || entry.peer.listenPort === port) return;
-        entry.peer.listenPort = port;
-        events.emit('peer-identified', entry.peer);
-      },
-      onComplete: (complete) => {
-        const entry = watched.get(complete);
-        if (entry) events.emit('peer-completed', entry.peer);
-      },
-      onClose: (closed) => {
-        connections.delete(closed);
-        closedUploaded += closed.uploaded;
-        const entry = watched.get(closed);
-        if (!entry) return;
-        watched.delete(closed);
-        events.emit('peer-disconnected', entry.peer);
-      },
-    });
-    connections.add(connection);
-  });
+  const server = createServer((socket) => accept(socket, config, context, peers, events));
   await listenOn(server, config.port, 'peer');
   server.on('error', (error) => events.emit('error', error));
 
@@ -217,26 +133,28 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
   };
 }
 
+/** A new connection: let in if --allow says so, making room at the limit (see slots.ts). */
+function accept(socket: Socket, config: SeederConfig, context: WireContext, peers: Peers, events: EventEmitter<SeederEvents>): void {
+  // Sources outside --allow are dropped before they are served anything.
+  if (socket.remoteAddress === undefined || !config.allows(socket.remoteAddress)) {
+    socket.destroy();
+    return;
+  }
+  if (peers.connections.size >= MAX_CONNECTIONS) {
+    const evicted = connectionToEvict(peers.connections);
+    if (!evicted) {
+      socket.destroy();
+      return;
+    }
+    evicted.close();
+  }
+  peers.connections.add(new PeerConnection(socket, context, hooksFor(socket, peers, events)));
+}
+
 /** The bitfield of a seeder: every piece's bit set, the spare bits of the last byte clear (BEP 3). */
 function fullBitfield(pieceCount: number): Uint8Array {
   const bits = new Uint8Array(Math.ceil(pieceCount / 8)).fill(0xff);
   const spare = bits.length * 8 - pieceCount;
   if (spare > 0) bits[bits.length - 1] = (0xff << spare) & 0xff;
   return bits;
-}
-
-function statsOf(uploaded: number, watched: Map<PeerConnection, Watched>, pieceCount: number): SeedingStats {
-  let uploadRate = 0;
-  const peers = [...watched].map(([connection, { peer }]) => {
-    const rate = Math.round(connection.uploadRate());
-    uploadRate += rate;
-    return {
-      peer: peer.address,
-      peerId: peer.peerId,
-      uploaded: connection.uploaded,
-      uploadRate: rate,
-      percent: Math.floor((connection.pieces.held / pieceCount) * 1000) / 10,
-    };
-  });
-  return { uploaded, uploadRate, peers };
 }
