@@ -1,12 +1,15 @@
 // Pure parsing and validation of what the user typed: ports, host names, addresses, modes, paths.
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import ms from 'ms';
 import { usageError } from './errors.ts';
-import { unmapIPv4 } from './host/ip.ts';
+import type { Cidr } from './host/cidr.ts';
+import { parseCidr } from './host/cidr.ts';
 
 export const FIREWALL_MODES = ['auto', 'iptables', 'none'] as const;
 export type FirewallMode = (typeof FIREWALL_MODES)[number];
+export const PORT_MAP_MODES = ['auto', 'upnp', 'nat-pmp', 'none'] as const;
+export type PortMapMode = (typeof PORT_MAP_MODES)[number];
 
 /** Everything run() needs, validated; defaults that depend on the machine are filled in by run(). */
 export interface ShareOptions {
@@ -15,8 +18,12 @@ export interface ShareOptions {
   peerPort: number | undefined;
   hostname: string | undefined;
   ip: string | undefined;
+  /** The IPv6 address handed to IPv6 peers; undefined: --ip's if it is IPv6, else the default route's. */
+  ip6: string | undefined;
   torrentPath: string | undefined;
   firewall: FirewallMode;
+  /** Ask the router to forward the ports (UPnP IGD, NAT-PMP). */
+  portMap: PortMapMode;
   /** Sources allowed in (firewall, tracker, seeder); empty for everyone. */
   allow: Cidr[];
   /** Other trackers to share through instead of our own; empty for our own. */
@@ -34,15 +41,6 @@ export interface ShareOptions {
   qr: boolean;
 }
 
-/** An address range, as `--allow` takes it. */
-export interface Cidr {
-  family: 4 | 6;
-  address: string;
-  prefix: number;
-  /** Canonical `address/prefix`, as iptables prints it. */
-  text: string;
-}
-
 /** What commander hands over: positionals and flags, all still strings. */
 export interface RawOptions {
   file: string;
@@ -53,8 +51,10 @@ export interface RawOptions {
   peerPort?: string | undefined;
   hostname?: string | undefined;
   ip?: string | undefined;
+  ip6?: string | undefined;
   torrent?: string | undefined;
   firewall?: string | undefined;
+  portMap?: string | undefined;
   allow?: string[] | undefined;
   announce?: string[] | undefined;
   webSeed?: boolean | undefined;
@@ -112,71 +112,6 @@ export function parseHostname(value: string): string {
   return withoutDot;
 }
 
-/** `10.0.0.0/8`, `2001:db8::/32`, or a single address (a /32 or /128). */
-export function parseCidr(value: string): Cidr {
-  const [address = '', prefixText, extra] = value.trim().split('/');
-  const family = address.includes('%') ? 0 : isIP(address);
-  const maxPrefix = family === 6 ? 128 : 32;
-  const prefix = prefixText === undefined ? maxPrefix : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
-  if (family === 0 || extra !== undefined || !(prefix >= 0 && prefix <= maxPrefix)) {
-    throw usageError('BAD_ADDRESS', `\`${value}\` is not an address range`, 'give an address or a range like 192.0.2.0/24 or 2001:db8::/32');
-  }
-  const network = networkAddress(address, family === 6 ? 6 : 4, prefix);
-  return { family: family === 6 ? 6 : 4, address: network, prefix, text: `${network}/${prefix}` };
-}
-
-/** The range's first address, so that `10.1.2.3/8` reads `10.0.0.0/8` as iptables shows it. */
-function networkAddress(address: string, family: 4 | 6, prefix: number): string {
-  const bytes = family === 4 ? address.split('.').map(Number) : expandIpv6(address);
-  for (let bit = prefix; bit < bytes.length * 8; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
-  if (family === 4) return bytes.join('.');
-  const groups: string[] = [];
-  for (let index = 0; index < 16; index += 2) groups.push(((bytes[index]! << 8) | bytes[index + 1]!).toString(16));
-  return compressIpv6(groups);
-}
-
-function expandIpv6(address: string): number[] {
-  const [head = '', tail] = address.split('::');
-  const parse = (part: string): string[] => (part === '' ? [] : part.split(':'));
-  let groups = parse(head);
-  if (tail !== undefined) {
-    const after = parse(tail);
-    groups = [...groups, ...Array<string>(8 - groups.length - after.length).fill('0'), ...after];
-  }
-  return groups.flatMap((group) => {
-    const value = Number.parseInt(group, 16);
-    return [value >> 8, value & 0xff];
-  });
-}
-
-function compressIpv6(groups: string[]): string {
-  let bestStart = -1;
-  let bestLength = 0;
-  for (let start = 0; start < groups.length; start++) {
-    let length = 0;
-    while (groups[start + length] === '0') length += 1;
-    if (length > bestLength && length > 1) {
-      bestStart = start;
-      bestLength = length;
-    }
-  }
-  if (bestStart < 0) return groups.join(':');
-  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLength).join(':')}`;
-}
-
-/** Loopback always passes: our own seeder announces over it, and it never crosses the firewall. */
-export function allowsAddress(allow: Cidr[]): (ip: string) => boolean {
-  if (allow.length === 0) return () => true;
-  const list = new BlockList();
-  list.addSubnet('127.0.0.0', 8, 'ipv4');
-  list.addAddress('::1', 'ipv6');
-  for (const cidr of allow) list.addSubnet(cidr.address, cidr.prefix, cidr.family === 4 ? 'ipv4' : 'ipv6');
-  return (ip) => {
-    const address = unmapIPv4(ip);
-    return list.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
-  };
-}
-
 export function parseCount(value: string, what: string): number {
   const count = /^\s*\d{1,9}\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!(count >= 1)) throw usageError('BAD_ARGUMENT', `${what} \`${value}\` is not a whole number of at least 1`, 'give a count such as 1 or 3');
@@ -217,6 +152,21 @@ export function parseFirewallMode(value: string): FirewallMode {
   return mode;
 }
 
+export function parsePortMapMode(value: string): PortMapMode {
+  const mode = PORT_MAP_MODES.find((candidate) => candidate === value.trim().toLowerCase());
+  if (!mode) {
+    throw usageError('BAD_PORT_MAP_MODE', `unknown port-map mode \`${value}\``, `use one of ${PORT_MAP_MODES.join(', ')}`);
+  }
+  return mode;
+}
+
+/** `--ip6`: an IPv6 address peers can reach. */
+export function parseIpv6Address(value: string): string {
+  const address = parseAddress(value);
+  if (isIP(address) !== 6) throw usageError('BAD_ADDRESS', `\`${value}\` is not an IPv6 address`, 'give an IPv6 address like 2001:db8::10 with --ip6, and an IPv4 one with --ip');
+  return address;
+}
+
 /** The positional form (`file [port] [hostname] [ip]`) and the flags mean the same; both at once must agree. */
 function pick(flag: string | undefined, positional: string | undefined, name: string): string | undefined {
   if (flag !== undefined && positional !== undefined && flag !== positional) {
@@ -248,8 +198,10 @@ export function parseOptions(raw: RawOptions, cwd: string): ShareOptions {
     peerPort,
     hostname: hostname === undefined ? undefined : parseHostname(hostname),
     ip: ip === undefined ? undefined : parseAddress(ip),
+    ip6: raw.ip6 === undefined ? undefined : parseIpv6Address(raw.ip6),
     torrentPath: raw.torrent === undefined ? undefined : path.resolve(cwd, raw.torrent),
     firewall: raw.firewall === undefined ? 'auto' : parseFirewallMode(raw.firewall),
+    portMap: raw.portMap === undefined ? 'auto' : parsePortMapMode(raw.portMap),
     allow: (raw.allow ?? []).map(parseCidr),
     announce: [...new Set((raw.announce ?? []).map(parseAnnounceUrl))],
     webSeed: raw.webSeed ?? false,

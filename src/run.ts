@@ -5,22 +5,22 @@ import path from 'node:path';
 import { CleanupStack } from './cleanup.ts';
 import { ContentReader } from './content/reader.ts';
 import { inspectSource, type SharedContent } from './content/source.ts';
-import { ShareFileError } from './errors.ts';
 import { HashCache } from './hashing/hash-cache.ts';
 import { obtainPieces } from './hashing/pieces.ts';
 import { buildMetadata, claimTorrentPath, encodeTorrentFile, magnetLink, pieceLengthFor, removeTorrentFile, writeTorrentFile, type TorrentMetadata } from './hashing/torrent.ts';
-import { chooseVisibleAddress } from './host/address.ts';
+import { chooseUrlHost, chooseVisibleAddress, defaultIpv6Address } from './host/address.ts';
 import { FirewallStep } from './host/firewall-step.ts';
-import { formatAddress, urlHost } from './host/ip.ts';
+import { allowsAddress } from './host/cidr.ts';
+import { isLoopback } from './host/ip.ts';
 import { choosePorts } from './host/ports.ts';
-import type { HttpServerHandle } from './http/server.ts';
-import type { Tracker } from './http/tracker.ts';
-import { networkLoader, type NetworkModules } from './load-network.ts';
-import { allowsAddress, type ShareOptions } from './options.ts';
+import { askRouter, handOutPeers, mapOnRouter, serverBases, torrentByHost } from './host/reach.ts';
+import { shareUrls } from './http/share-urls.ts';
+import { networkLoader } from './load-network.ts';
+import type { ShareOptions } from './options.ts';
 import type { ReadyEvent, ShareEvent, StopReason } from './output/events.ts';
-import { changeReporter, reportSkipped } from './output/notices.ts';
+import { changeReporter, portMappedEvent, reportSkipped } from './output/notices.ts';
 import type { Reporter } from './output/reporter.ts';
-import { ProgressMeter, RecipientTally } from './output/tally.ts';
+import { followRecipients } from './output/follow.ts';
 import { webSeedPolicy, type WebSeedPolicy } from './seeding/hand-out.ts';
 import { makePeerId } from './seeding/peer-id.ts';
 import type { SeederHandle } from './seeding/seeder.ts';
@@ -34,7 +34,6 @@ export interface RunEnvironment {
   /** Where piece hashes of shared files are kept between runs. */
   cacheDir: string;
 }
-const PROGRESS_INTERVAL_MS = 1000;
 
 /** Shares the file until asked to stop; resolves with why it stopped, after everything is undone. */
 export async function run(options: ShareOptions, env: RunEnvironment): Promise<StopReason> {
@@ -77,6 +76,12 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const { trackerPort, peerPort } = await choosePorts(options.trackerPort, options.peerPort);
   const hostname = options.hostname ?? osHostname();
   const ip = options.ip ?? (await visibleAddress(hostname, emit));
+  // IPv6 peers get --ip6, or the default route's global or ULA address; the URLs carry a name only
+  // where recipients resolve it. The router is asked now and answers (or not, in 2 s) while hashing.
+  const ip6 = options.ip6 ?? (ip.includes(':') ? ip : isLoopback(ip) ? undefined : await defaultIpv6Address());
+  const urlHost = await chooseUrlHost(options.hostname, hostname, ip);
+  if (urlHost.notice) emit({ event: 'warning', message: urlHost.notice });
+  const routerQuery = askRouter(options.portMap, ip, urlHost.host);
 
   // 2. Claim the .torrent path now (never overwriting anything), so a bad path fails before hashing.
   const torrentPath = options.torrentPath ?? path.join(env.cwd, `${source.name}-${trackerPort}.torrent`);
@@ -95,20 +100,28 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const reader = new ContentReader({ files: source.files, pieceLength: metadata.pieceLength, pieces: metadata.pieces, onChange: changeReporter(source, emit) });
   cleanup.defer('the shared files', () => reader.close());
 
-  // 5. Write the .torrent: our tracker (or the ones named with --announce), and with --web-seed
-  //    our HTTP server as its web seed (see webSeedPolicy for why not by default).
+  // 5. Map the ports on the router that answered (each deletion registered at once). Write the
+  //    .torrent: our tracker at every URL that reaches it, the internet's first (or the ones named
+  //    with --announce), and with --web-seed our HTTP server as its web seed (see webSeedPolicy).
+  const mapped = await mapOnRouter(routerQuery, { trackerPort, peerPort }, { required: options.portMap !== 'auto', cleanup, onNotice: (message) => emit({ event: 'warning', message }) });
+  if (mapped) emit(portMappedEvent(mapped, { trackerPort, peerPort }));
+  const reach = { urlHost: urlHost.host, ip, ip6, trackerPort, peerPort, mapped, givenName: options.hostname };
+  const servers = serverBases(reach);
   const peerId = makePeerId(env.version);
-  const urls = shareUrls(options, source, hostname, trackerPort, network.httpServer.newToken(), network);
-  const torrentFile = encodeTorrentFile(metadata, urls.announce, `share-file ${env.version}`, options.webSeed ? [urls.webSeed] : []);
+  const urls = shareUrls(options.announce, source, servers.all, network.httpServer.newToken(), network.httpServer);
+  const createdBy = `share-file ${env.version}`;
+  const torrentFile = encodeTorrentFile(metadata, urls.announce, createdBy, options.webSeed ? [urls.webSeed] : []);
   await writeTorrentFile(torrentPath, torrentFile);
+  // Served over HTTP, the .torrent announces to the URL it was fetched from; the info hash is the same.
+  const torrentForHost = urls.ownTracker ? torrentByHost(servers.all, (server) => encodeTorrentFile(metadata, [`${server}/announce`], createdBy, options.webSeed ? [urls.at(server).webSeed] : []), torrentFile) : undefined;
 
   // 6. Start the HTTP server: our tracker (unless --announce), and under the token the .torrent
   //    and the content itself.
   const allows = allowsAddress(options.allow);
-  const tracker = urls.ownTracker ? network.tracker.createTracker({ infoHash: metadata.infoHash, seeder: { peerId, ip, port: peerPort } }) : undefined;
+  const tracker = urls.ownTracker ? network.tracker.createTracker({ infoHash: metadata.infoHash, seeder: { peerId, ip, port: peerPort }, reach: { ip6, external: mapped && { ip: mapped.externalAddress, port: mapped.peerPort } } }) : undefined;
   const handOut: { policy: WebSeedPolicy | undefined } = { policy: undefined };
   const content = { name: source.name, kind: source.kind, files: source.files, reader, version: metadata.infoHash, handOut };
-  const http = await network.httpServer.startHttpServer({ port: trackerPort, token: urls.token, torrentFile, content, tracker, allows });
+  const http = await network.httpServer.startHttpServer({ port: trackerPort, token: urls.token, torrentFile, torrentForHost, content, tracker, allows });
   cleanup.defer(urls.ownTracker ? 'the tracker' : 'the HTTP server', () => http.close());
   throwIfStopped(stopSignal);
 
@@ -126,12 +139,13 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   throwIfStopped(stopSignal);
 
   // 9. Tell the person what to hand the recipient.
-  const peer = formatAddress(ip, peerPort);
-  const magnet = magnetLink({ infoHash: metadata.infoHash, name: source.name, announce: urls.announce, peer });
-  emit({ event: 'ready', infoHash: metadata.infoHash, name: source.name, kind: source.kind, length: source.length, files: source.files.length, torrent: torrentPath, torrentUrl: urls.torrentUrl, webUrl: urls.webUrl, magnet, announce: urls.announce, trackerPort, peerPort, ip, peer } satisfies ReadyEvent);
+  const peers = handOutPeers(reach);
+  const magnet = magnetLink({ infoHash: metadata.infoHash, name: source.name, announce: urls.announce, peers });
+  const lanTorrentUrl = servers.lan === undefined ? undefined : urls.at(servers.lan).torrentUrl;
+  emit({ event: 'ready', infoHash: metadata.infoHash, name: source.name, kind: source.kind, length: source.length, files: source.files.length, torrent: torrentPath, torrentUrl: urls.torrentUrl, webUrl: urls.webUrl, magnet, announce: urls.announce, trackerPort, peerPort, ip, peer: peers[0]!, peers, lanTorrentUrl, ip6, externalIp: mapped?.externalAddress } satisfies ReadyEvent);
 
   // 10. Follow the recipients until told to stop.
-  return followRecipients({ options, source, seeder, http, tracker, ownPeerId: peerId, emit, stop, cleanup });
+  return followRecipients({ exitAfter: options.exitAfter, source, seeder, http, tracker, ownPeerId: peerId, emit, stop, cleanup });
 }
 
 /** The address recipients are told, with a notice when it is not the host name's own. */
@@ -163,35 +177,6 @@ async function hashContent(source: SharedContent, env: RunEnvironment, onWorkers
   return buildMetadata(source.name, source.length, pieceLength, pieces, source.kind === 'folder' ? source.files : undefined);
 }
 
-interface ShareUrls {
-  ownTracker: boolean;
-  announce: string[];
-  token: string;
-  torrentUrl: string;
-  webUrl: string;
-  webSeed: string;
-}
-
-/**
- * Where recipients find everything: under one random token on our HTTP server. BEP 19: a single
- * file's web seed is the file's URL; for a folder, clients append the name and each file's path to
- * a URL that ends in `/`.
- */
-function shareUrls(options: ShareOptions, source: SharedContent, hostname: string, trackerPort: number, token: string, network: NetworkModules): ShareUrls {
-  const ownTracker = options.announce.length === 0;
-  const server = `http://${urlHost(hostname)}:${trackerPort}`;
-  const paths = network.httpServer.serverPaths(token, source.name);
-  const content = `${server}${paths.contentPath}`;
-  return {
-    ownTracker,
-    announce: ownTracker ? [`${server}/announce`] : options.announce,
-    token,
-    torrentUrl: `${server}${paths.torrentPath}`,
-    webUrl: source.kind === 'folder' ? `${content}/` : content,
-    webSeed: `${server}${paths.webSeedBase}${source.kind === 'folder' ? '' : encodeURIComponent(source.name)}`,
-  };
-}
-
 /** An unreachable tracker is worth one line each time it says something new, not one per retry. */
 function reportTrackerWarnings(seeder: SeederHandle, emit: (event: ShareEvent) => void): void {
   const said = new Set<string>();
@@ -200,71 +185,6 @@ function reportTrackerWarnings(seeder: SeederHandle, emit: (event: ShareEvent) =
     if (said.has(message)) return;
     said.add(message);
     emit({ event: 'warning', message });
-  });
-}
-
-interface Following {
-  options: ShareOptions;
-  source: SharedContent;
-  seeder: SeederHandle;
-  http: HttpServerHandle;
-  tracker: Tracker | undefined;
-  ownPeerId: string;
-  emit: (event: ShareEvent) => void;
-  stop: AbortController;
-  cleanup: CleanupStack;
-}
-
-/** Reports connections, completions and progress until a stop; resolves with its reason. */
-async function followRecipients({ options, source, seeder, http, tracker, ownPeerId, emit, stop, cleanup }: Following): Promise<StopReason> {
-  const tally = new RecipientTally();
-  const completed = (peerId: string, peer: string, via: 'bittorrent' | 'http'): void => {
-    emit({ event: 'completed', peer, peerId, via, completedPeers: tally.completed });
-    if (options.exitAfter !== undefined && tally.completed >= options.exitAfter) stop.abort('exit-after' satisfies StopReason);
-  };
-  seeder.events.on('peer-connected', (peer) => emit({ event: 'peer-connected', peer: peer.address, peerId: peer.peerId }));
-  seeder.events.on('peer-disconnected', (peer) => emit({ event: 'peer-disconnected', peer: peer.address, peerId: peer.peerId }));
-  seeder.events.on('peer-identified', (peer) => tally.seen(peer));
-  seeder.events.on('peer-completed', (peer) => {
-    if (tally.completedBy(peer)) completed(peer.peerId, peer.address, 'bittorrent');
-  });
-  http.events.on('whole-file', (address) => completed(tally.completedOverHttp(), address, 'http'));
-  tracker?.events.on('announce', (announced) => {
-    if (announced.peerId === ownPeerId) return;
-    const sighting = { peerId: announced.peerId, ip: announced.ip, listenPort: announced.port };
-    tally.seen(sighting);
-    // A recipient that finished while talking to other recipients tells the tracker, not us: with a
-    // `completed` announce, or (aria2c with --seed-time=0) only a `stopped` one with nothing left.
-    if ((announced.event === 'completed' || announced.left === 0) && tally.completedBy(sighting)) completed(announced.peerId, formatAddress(announced.ip, announced.port), 'bittorrent');
-  });
-
-  let webUploaded = 0;
-  http.events.on('served', ({ bytes }) => (webUploaded += bytes));
-  const meter = new ProgressMeter(source.length);
-  const reportProgress = (always: boolean): void => {
-    const event = meter.next(seeder.stats(), webUploaded, tally.completed, always);
-    if (event) emit(event);
-  };
-  const progress = setInterval(() => reportProgress(false), PROGRESS_INTERVAL_MS);
-  cleanup.defer('the progress timer', () => clearInterval(progress));
-
-  const reason = await waitForStop(stop.signal, seeder);
-  // The final totals, for scripts that want to know how much was sent.
-  reportProgress(true);
-  return reason;
-}
-
-/** Resolves when a stop is requested; rejects when the seeder fails for good. */
-function waitForStop(stopSignal: AbortSignal, seeder: SeederHandle): Promise<StopReason> {
-  return new Promise((resolve, reject) => {
-    if (stopSignal.aborted) {
-      resolve(stopSignal.reason as StopReason);
-      return;
-    }
-    stopSignal.addEventListener('abort', () => resolve(stopSignal.reason as StopReason), { once: true });
-    seeder.events.once('error', (error: Error) => {
-      reject(new ShareFileError('INTERNAL', `seeding failed: ${error.message}`, { cause: error }));
-    });
   });
 }
 

@@ -1,7 +1,8 @@
 // The firewall's part in a share: ask iptables early (before hashing when its answer decides
 // whether share-file may go on, while hashing otherwise), then open the ports once they listen.
 import type { CleanupStack } from '../cleanup.ts';
-import type { Cidr, FirewallMode } from '../options.ts';
+import type { FirewallMode } from '../options.ts';
+import type { Cidr } from './cidr.ts';
 import type * as Firewall from './firewall.ts';
 
 export class FirewallStep {
