@@ -14,7 +14,7 @@ import { allowsAddress } from './host/cidr.ts';
 import { isLoopback } from './host/ip.ts';
 import { choosePorts } from './host/ports.ts';
 import { askRouter, handOutPeers, mapOnRouter, serverBases, torrentByHost } from './host/reach.ts';
-import { shareUrls } from './http/share-urls.ts';
+import { shareUrls, type ShareUrls } from './http/share-urls.ts';
 import { networkLoader } from './load-network.ts';
 import type { ShareOptions } from './options.ts';
 import type { ReadyEvent, ShareEvent, StopReason } from './output/events.ts';
@@ -74,14 +74,9 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const source = await inspectSource(options.file);
   reportSkipped(source, emit);
   const { trackerPort, peerPort } = await choosePorts(options.trackerPort, options.peerPort);
-  const hostname = options.hostname ?? osHostname();
-  const ip = options.ip ?? (await visibleAddress(hostname, emit));
-  // IPv6 peers get --ip6, or the default route's global or ULA address; the URLs carry a name only
-  // where recipients resolve it. The router is asked now and answers (or not, in 2 s) while hashing.
-  const ip6 = options.ip6 ?? (ip.includes(':') ? ip : isLoopback(ip) ? undefined : await defaultIpv6Address());
-  const urlHost = await chooseUrlHost(options.hostname, hostname, ip);
-  if (urlHost.notice) emit({ event: 'warning', message: urlHost.notice });
-  const routerQuery = askRouter(options.portMap, ip, urlHost.host);
+  const { ip, ip6, urlHost } = await chooseAddresses(options, emit);
+  // The router is asked now and answers (or not, within 2 s) while the content hashes.
+  const routerQuery = askRouter(options.portMap, ip, urlHost);
 
   // 2. Claim the .torrent path now (never overwriting anything), so a bad path fails before hashing.
   const torrentPath = options.torrentPath ?? path.join(env.cwd, `${source.name}-${trackerPort}.torrent`);
@@ -105,15 +100,12 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   //    with --announce), and with --web-seed our HTTP server as its web seed (see webSeedPolicy).
   const mapped = await mapOnRouter(routerQuery, { trackerPort, peerPort }, { required: options.portMap !== 'auto', cleanup, onNotice: (message) => emit({ event: 'warning', message }) });
   if (mapped) emit(portMappedEvent(mapped, { trackerPort, peerPort }));
-  const reach = { urlHost: urlHost.host, ip, ip6, trackerPort, peerPort, mapped, givenName: options.hostname };
+  const reach = { urlHost, ip, ip6, trackerPort, peerPort, mapped, givenName: options.hostname };
   const servers = serverBases(reach);
   const peerId = makePeerId(env.version);
   const urls = shareUrls(options.announce, source, servers.all, network.httpServer.newToken(), network.httpServer);
-  const createdBy = `share-file ${env.version}`;
-  const torrentFile = encodeTorrentFile(metadata, urls.announce, createdBy, options.webSeed ? [urls.webSeed] : []);
+  const { torrentFile, torrentForHost } = torrentFiles(metadata, urls, servers.all, options.webSeed, `share-file ${env.version}`);
   await writeTorrentFile(torrentPath, torrentFile);
-  // Served over HTTP, the .torrent announces to the URL it was fetched from; the info hash is the same.
-  const torrentForHost = urls.ownTracker ? torrentByHost(servers.all, (server) => encodeTorrentFile(metadata, [`${server}/announce`], createdBy, options.webSeed ? [urls.at(server).webSeed] : []), torrentFile) : undefined;
 
   // 6. Start the HTTP server: our tracker (unless --announce), and under the token the .torrent
   //    and the content itself.
@@ -148,11 +140,35 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   return followRecipients({ exitAfter: options.exitAfter, source, seeder, http, tracker, ownPeerId: peerId, emit, stop, cleanup });
 }
 
-/** The address recipients are told, with a notice when it is not the host name's own. */
-async function visibleAddress(hostname: string, emit: (event: ShareEvent) => void): Promise<string> {
-  const visible = await chooseVisibleAddress(hostname);
-  if (visible.notice) emit({ event: 'warning', message: visible.notice });
-  return visible.ip;
+/**
+ * The addresses recipients are told, with a notice wherever one is not the obvious one: the visible
+ * IPv4 (or IPv6) address; for IPv6 peers --ip6 or the default route's global or ULA address; and
+ * the host the URLs carry, a name only where recipients can resolve it.
+ */
+async function chooseAddresses(options: ShareOptions, emit: (event: ShareEvent) => void): Promise<{ ip: string; ip6: string | undefined; urlHost: string }> {
+  const hostname = options.hostname ?? osHostname();
+  let ip = options.ip;
+  if (ip === undefined) {
+    const visible = await chooseVisibleAddress(hostname);
+    if (visible.notice) emit({ event: 'warning', message: visible.notice });
+    ip = visible.ip;
+  }
+  const ip6 = options.ip6 ?? (ip.includes(':') ? ip : isLoopback(ip) ? undefined : await defaultIpv6Address());
+  const urlHost = await chooseUrlHost(options.hostname, hostname, ip);
+  if (urlHost.notice) emit({ event: 'warning', message: urlHost.notice });
+  return { ip, ip6, urlHost: urlHost.host };
+}
+
+/**
+ * The .torrent written to disk (the first server URL's tracker), and, served over HTTP, one that
+ * announces to the URL it was fetched from: a LAN recipient's tracker is then one the LAN reaches.
+ * The info hash is the same in all of them.
+ */
+function torrentFiles(metadata: TorrentMetadata, urls: ShareUrls, servers: string[], webSeed: boolean, createdBy: string): { torrentFile: Buffer; torrentForHost: ((host: string | undefined) => Buffer) | undefined } {
+  const torrentFile = encodeTorrentFile(metadata, urls.announce, createdBy, webSeed ? [urls.webSeed] : []);
+  if (!urls.ownTracker) return { torrentFile, torrentForHost: undefined };
+  const forServer = (server: string): Buffer => encodeTorrentFile(metadata, [`${server}/announce`], createdBy, webSeed ? [urls.at(server).webSeed] : []);
+  return { torrentFile, torrentForHost: torrentByHost(servers, forServer, torrentFile) };
 }
 
 /** Piece hashes from the workers or the cache, and the torrent's metadata built from them. */

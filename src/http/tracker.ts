@@ -55,29 +55,7 @@ export function createTracker(config: TrackerConfig): Tracker {
     external: reach.external,
     isLocal: reach.isLocal ?? onLinkTest(networkInterfaces()),
   };
-  const tracker = new TrackerServer({
-    http: false,
-    udp: false,
-    ws: false,
-    stats: false,
-    interval: ANNOUNCE_INTERVAL_MS,
-    peersCacheLength: MAX_PEERS,
-    filter: (infoHash, params, callback) => {
-      if (infoHash !== config.infoHash) {
-        callback(new Error('this tracker serves one torrent only'));
-        return;
-      }
-      if (params.peer_id === config.seeder.peerId && isOwnAddress(params.ip)) {
-        // bittorrent-tracker takes the peer's address from the socket, which for our own seeder is
-        // a local address (127.0.0.1, or 127.0.1.1 behind a Debian host name). Hand out the address
-        // the recipient can reach instead: the original recipe's `--ip` twist.
-        rewriteAddress(params, config.seeder.ip, config.seeder.port);
-        // The seeder waits for recipients to connect; a peer list would only hand it itself.
-        params.numwant = 0;
-      }
-      callback(null);
-    },
-  });
+  const tracker = trackerServer(config);
   // Malformed requests are the client's problem: they get a bencoded failure, the tracker carries on.
   tracker.on('warning', (error: Error) => events.emit('warning', error));
   const lastSeen = new Map<string, number>();
@@ -126,6 +104,33 @@ export function createTracker(config: TrackerConfig): Tracker {
     },
     close: () => new Promise<void>((resolve) => tracker.close(() => resolve())),
   };
+}
+
+/** bittorrent-tracker's server for our one torrent, our own seeder's announce given its visible address. */
+function trackerServer(config: TrackerConfig): TrackerServer {
+  return new TrackerServer({
+    http: false,
+    udp: false,
+    ws: false,
+    stats: false,
+    interval: ANNOUNCE_INTERVAL_MS,
+    peersCacheLength: MAX_PEERS,
+    filter: (infoHash, params, callback) => {
+      if (infoHash !== config.infoHash) {
+        callback(new Error('this tracker serves one torrent only'));
+        return;
+      }
+      if (params.peer_id === config.seeder.peerId && isOwnAddress(params.ip)) {
+        // bittorrent-tracker takes the peer's address from the socket, which for our own seeder is
+        // a local address (127.0.0.1, or 127.0.1.1 behind a Debian host name). Hand out the address
+        // the recipient can reach instead: the original recipe's `--ip` twist.
+        rewriteAddress(params, config.seeder.ip, config.seeder.port);
+        // The seeder waits for recipients to connect; a peer list would only hand it itself.
+        params.numwant = 0;
+      }
+      callback(null);
+    },
+  });
 }
 
 /** The raw bytes of every `name=` in a query string: info hashes are binary, percent-encoded. */
