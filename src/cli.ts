@@ -46,6 +46,7 @@ function buildProgram(version: string, env: CliEnvironment): Command {
     .option('--allow <cidr>', 'only these sources may connect (repeatable): firewall rules, tracker and seeder', (value: string, previous: string[] = []) => [...previous, value])
     .option('--announce <url>', 'share through this tracker instead of our own (repeatable); no tracker of our own runs', (value: string, previous: string[] = []) => [...previous, value])
     .option('--web-seed', 'list our HTTP server in the .torrent as a web seed (BEP 19), for clients that cannot reach the peer port')
+    .option('--require-encryption', 'accept only RC4-encrypted peer connections (MSE/PE); clients set to plain BitTorrent cannot connect')
     .option('--json', 'newline-delimited JSON events on stdout')
     .option('--exit-after <n>', 'stop cleanly once n peers have the whole file')
     .option('--timeout <duration>', 'stop cleanly after this long, counted from launch (90s, 15m, 2h)')

@@ -30,6 +30,8 @@ export interface ShareOptions {
   announce: string[];
   /** List our HTTP server in the .torrent as a web seed (BEP 19). */
   webSeed: boolean;
+  /** Accept only RC4-encrypted peer connections (MSE), no plain BitTorrent handshakes. */
+  requireEncryption: boolean;
   json: boolean;
   /** Stop cleanly once this many peers have the whole file. */
   exitAfter: number | undefined;
@@ -56,6 +58,7 @@ export interface RawOptions {
   allow?: string[] | undefined;
   announce?: string[] | undefined;
   webSeed?: boolean | undefined;
+  requireEncryption?: boolean | undefined;
   json?: boolean | undefined;
   exitAfter?: string | undefined;
   timeout?: string | undefined;
@@ -202,6 +205,7 @@ export function parseOptions(raw: RawOptions, cwd: string): ShareOptions {
     allow: (raw.allow ?? []).map(parseCidr),
     announce: [...new Set((raw.announce ?? []).map(parseAnnounceUrl))],
     webSeed: raw.webSeed ?? false,
+    requireEncryption: raw.requireEncryption ?? false,
     json: raw.json ?? false,
     exitAfter: raw.exitAfter === undefined ? undefined : parseCount(raw.exitAfter, '--exit-after'),
     timeoutMs: raw.timeout === undefined ? undefined : parseDuration(raw.timeout, '--timeout'),

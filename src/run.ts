@@ -134,7 +134,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   // 8. Seed on the fixed peer port. With our tracker, the seeder announces over loopback, which
   //    always reaches it, even where the host name does not resolve to this machine from here.
   const seederAnnounce = urls.ownTracker ? [`http://127.0.0.1:${trackerPort}/announce`] : urls.announce;
-  const seeder = await network.seeder.startSeeder({ infoHash: metadata.infoHash, peerId, port: peerPort, info: metadata.info, reader, announce: seederAnnounce, clientName: `share-file/${env.version}`, allows });
+  const seeder = await network.seeder.startSeeder({ infoHash: metadata.infoHash, peerId, port: peerPort, info: metadata.info, reader, announce: seederAnnounce, clientName: `share-file/${env.version}`, allows, requireEncryption: options.requireEncryption });
   cleanup.defer('the seeder', () => seeder.close());
   mark('seeder-listening');
   reportTrackerWarnings(seeder, emit);

@@ -99,6 +99,7 @@ describe('parseOptions', () => {
       allow: [],
       announce: [],
       webSeed: false,
+      requireEncryption: false,
       json: false,
       exitAfter: undefined,
       timeoutMs: undefined,
