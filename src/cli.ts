@@ -7,6 +7,7 @@ import { exitCodeFor, formatError, toShareFileError } from './errors.ts';
 import { FIREWALL_MODES, PORT_MAP_MODES, parseOptions, type RawOptions } from './options.ts';
 import type { StopReason } from './output/events.ts';
 import type { Reporter as ReporterType } from './output/reporter.ts';
+import { mark, markNodeStart } from './timeline.ts';
 
 export interface CliEnvironment {
   argv: string[];
@@ -71,6 +72,7 @@ export async function main(env: CliEnvironment): Promise<number> {
     program.parse(env.argv, { from: 'user' });
     const [file = '', positionalPort, positionalHostname, positionalIp] = program.args;
     raw = { ...program.opts<Omit<RawOptions, 'file'>>(), file, positionalPort, positionalHostname, positionalIp };
+    mark('options-parsed');
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     throw error;
@@ -78,6 +80,7 @@ export async function main(env: CliEnvironment): Promise<number> {
 
   // Loaded only now, so that --version and --help stay quick.
   const [{ Reporter }, { run }] = await Promise.all([import('./output/reporter.ts'), import('./run.ts')]);
+  mark('run-loaded');
   // Until the options parse, errors still honour --json and --quiet as typed.
   let reporter: ReporterType = new Reporter({ stdout: env.stdout, stderr: env.stderr, json: raw.json ?? false, quiet: raw.quiet ?? false, interactive: false, qr: false, resultLine: true });
   try {
@@ -107,6 +110,8 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** The process entry point: wires signals and standard streams to main() and sets the exit code. */
 export async function cli(): Promise<void> {
+  markNodeStart();
+  mark('cli-start');
   const controller = new AbortController();
   const onSignal = (signal: StopReason): void => {
     if (controller.signal.aborted) {

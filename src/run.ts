@@ -6,7 +6,7 @@ import { CleanupStack } from './cleanup.ts';
 import { ContentReader } from './content/reader.ts';
 import { inspectSource, type SharedContent } from './content/source.ts';
 import { HashCache } from './hashing/hash-cache.ts';
-import { obtainPieces } from './hashing/pieces.ts';
+import { beginPieces, type PendingPieces } from './hashing/pieces.ts';
 import { buildMetadata, claimTorrentPath, encodeTorrentFile, magnetLink, pieceLengthFor, removeTorrentFile, writeTorrentFile, type TorrentMetadata } from './hashing/torrent.ts';
 import { chooseUrlHost, chooseVisibleAddress, defaultIpv6Address } from './host/address.ts';
 import { FirewallStep } from './host/firewall-step.ts';
@@ -24,6 +24,7 @@ import { followRecipients } from './output/follow.ts';
 import { webSeedPolicy, type WebSeedPolicy } from './seeding/hand-out.ts';
 import { makePeerId } from './seeding/peer-id.ts';
 import type { SeederHandle } from './seeding/seeder.ts';
+import { mark } from './timeline.ts';
 
 export interface RunEnvironment {
   reporter: Reporter;
@@ -73,10 +74,16 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   // 1. Check what can be checked before the long work: the file, the ports, the address.
   const source = await inspectSource(options.file);
   reportSkipped(source, emit);
+  mark('source-inspected');
+  // The workers the bin shim started get the content now and hash it while the checks below run on
+  // this thread; the `hashing` events still start at step 4, and a failed check cancels it.
+  const pending = beginPieces({ source, pieceLength: pieceLengthFor(source.length), cache: new HashCache(env.cacheDir), signal: stopSignal });
+  cleanup.defer('the hashing', () => pending.cancel());
   const { trackerPort, peerPort } = await choosePorts(options.trackerPort, options.peerPort);
   const { ip, ip6, urlHost } = await chooseAddresses(options, emit);
   // The router is asked now and answers (or not, within 2 s) while the content hashes.
   const routerQuery = askRouter(options.portMap, ip, urlHost);
+  mark('ports-and-address-chosen');
 
   // 2. Claim the .torrent path now (never overwriting anything), so a bad path fails before hashing.
   const torrentPath = options.torrentPath ?? path.join(env.cwd, `${source.name}-${trackerPort}.torrent`);
@@ -89,8 +96,9 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
 
   // 4. Hash the content once, on every core, unless this very version is in the hash cache. Once
   //    the workers run, the network half loads (and iptables is asked) beside them.
-  const metadata = await hashContent(source, env, () => void (options.firewall === 'auto' ? firewall.ask() : loadNetwork()));
+  const metadata = await hashContent(source, pending, env, () => void (options.firewall === 'auto' ? firewall.ask() : loadNetwork()));
   const network = await loadNetwork();
+  mark('network-loaded');
   throwIfStopped(stopSignal);
   const reader = new ContentReader({ files: source.files, pieceLength: metadata.pieceLength, pieces: metadata.pieces, onChange: changeReporter(source, emit) });
   cleanup.defer('the shared files', () => reader.close());
@@ -106,6 +114,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const urls = shareUrls(options.announce, source, servers.all, network.httpServer.newToken(), network.httpServer);
   const { torrentFile, torrentForHost } = torrentFiles(metadata, urls, servers.all, options.webSeed, `share-file ${env.version}`);
   await writeTorrentFile(torrentPath, torrentFile);
+  mark('torrent-written');
 
   // 6. Start the HTTP server: our tracker (unless --announce), and under the token the .torrent
   //    and the content itself.
@@ -115,6 +124,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const content = { name: source.name, kind: source.kind, files: source.files, reader, version: metadata.infoHash, handOut };
   const http = await network.httpServer.startHttpServer({ port: trackerPort, token: urls.token, torrentFile, torrentForHost, content, tracker, allows });
   cleanup.defer(urls.ownTracker ? 'the tracker' : 'the HTTP server', () => http.close());
+  mark('http-listening');
   throwIfStopped(stopSignal);
 
   // 7. Open the firewall for both ports: one tagged rule each, inserted at the top of INPUT.
@@ -126,6 +136,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const seederAnnounce = urls.ownTracker ? [`http://127.0.0.1:${trackerPort}/announce`] : urls.announce;
   const seeder = await network.seeder.startSeeder({ infoHash: metadata.infoHash, peerId, port: peerPort, info: metadata.info, reader, announce: seederAnnounce, clientName: `share-file/${env.version}`, allows, requireEncryption: options.requireEncryption });
   cleanup.defer('the seeder', () => seeder.close());
+  mark('seeder-listening');
   reportTrackerWarnings(seeder, emit);
   handOut.policy = webSeedPolicy(seeder.handOut, () => Math.max(seeder.connectedPeers(), tracker?.recipients() ?? 0));
   throwIfStopped(stopSignal);
@@ -135,6 +146,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const magnet = magnetLink({ infoHash: metadata.infoHash, name: source.name, announce: urls.announce, peers });
   const lanTorrentUrl = servers.lan === undefined ? undefined : urls.at(servers.lan).torrentUrl;
   emit({ event: 'ready', infoHash: metadata.infoHash, name: source.name, kind: source.kind, length: source.length, files: source.files.length, torrent: torrentPath, torrentUrl: urls.torrentUrl, webUrl: urls.webUrl, magnet, announce: urls.announce, trackerPort, peerPort, ip, peer: peers[0]!, peers, lanTorrentUrl, ip6, externalIp: mapped?.externalAddress } satisfies ReadyEvent);
+  mark('ready');
 
   // 10. Follow the recipients until told to stop.
   return followRecipients({ exitAfter: options.exitAfter, source, seeder, http, tracker, ownPeerId: peerId, emit, stop, cleanup });
@@ -172,21 +184,15 @@ function torrentFiles(metadata: TorrentMetadata, urls: ShareUrls, servers: strin
 }
 
 /** Piece hashes from the workers or the cache, and the torrent's metadata built from them. */
-async function hashContent(source: SharedContent, env: RunEnvironment, onWorkersRunning: () => void): Promise<TorrentMetadata> {
+async function hashContent(source: SharedContent, pending: PendingPieces, env: RunEnvironment, onWorkersRunning: () => void): Promise<TorrentMetadata> {
   const pieceLength = pieceLengthFor(source.length);
   let started = false;
-  const pieces = await obtainPieces({
-    source,
-    pieceLength,
-    cache: new HashCache(env.cacheDir),
-    signal: env.stopSignal,
-    onHashing: (event) => {
-      env.reporter.emit(event);
-      if (started) return;
-      started = true;
-      // The first event means the workers exist: what loads now runs beside them, not before them.
-      setImmediate(onWorkersRunning);
-    },
+  const pieces = await pending.finish((event) => {
+    env.reporter.emit(event);
+    if (started) return;
+    started = true;
+    // The first event means the workers exist: what loads now runs beside them, not before them.
+    setImmediate(onWorkersRunning);
   }).catch((error: unknown) => {
     throw env.stopSignal.aborted ? new StopRequested() : error;
   });

@@ -1,6 +1,7 @@
 // The hash cache: piece hashes of files already shared, keyed by everything that changes with the file.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { readFileSync, realpathSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { SharedContent } from '../content/source.ts';
@@ -22,9 +23,9 @@ interface CacheIdentity {
   files: Array<[string, number, string, number, number]>;
 }
 
-async function identityOf(source: SharedContent, pieceLength: number): Promise<CacheIdentity> {
+function identityOf(source: SharedContent, pieceLength: number): CacheIdentity {
   const files = source.files.map((file): [string, number, string, number, number] => [file.segments.join('/'), file.length, file.mtimeNs.toString(), file.dev, file.ino]);
-  return { path: await realpath(source.path), kind: source.kind, length: source.length, pieceLength, files };
+  return { path: realpathSync(source.path), kind: source.kind, length: source.length, pieceLength, files };
 }
 
 /** SHA-256 of the identity: names the entry, and heads it, so a folder of many files needs no long header. */
@@ -69,8 +70,11 @@ export class HashCache {
   /** The cached pieces of exactly this version of the file, or undefined. */
   async lookup(source: SharedContent, pieceLength: number): Promise<Buffer | undefined> {
     try {
-      const identity = await identityOf(source, pieceLength);
-      return decodeEntry(await readFile(entryPath(this.#directory, identity)), identity);
+      // Synchronous on purpose: one realpath and one small read (or a missing file) take tens of
+      // microseconds, while the same calls through the thread pool took one round trip each and
+      // were answered only after the port checks that run next, so the workers waited for their job.
+      const identity = identityOf(source, pieceLength);
+      return decodeEntry(readFileSync(entryPath(this.#directory, identity)), identity);
     } catch {
       return undefined;
     }
@@ -78,8 +82,12 @@ export class HashCache {
 
   /** Best effort: a cache that cannot be written only costs the next share a re-hash. */
   async store(source: SharedContent, pieceLength: number, pieces: Buffer): Promise<boolean> {
-    const identity = await identityOf(source, pieceLength).catch(() => undefined);
-    if (!identity) return false;
+    let identity: CacheIdentity;
+    try {
+      identity = identityOf(source, pieceLength);
+    } catch {
+      return false;
+    }
     const target = entryPath(this.#directory, identity);
     const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
     try {

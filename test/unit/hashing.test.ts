@@ -172,4 +172,21 @@ describe('folder hashing against create-torrent', () => {
     const metadata = buildMetadata(source.name, source.length, pieceLength, pieces, source.files);
     assert.equal(metadata.infoHash, infoHashOf(await referenceTorrent(root, pieceLength)));
   });
+
+  it('gives the same info hash when the threads share out chunks that cross file boundaries', async () => {
+    // Chunks are about 8 MiB: these 21 MiB make three, taken by the main thread and two workers.
+    const root = path.join(dir, 'chunked folder');
+    await mkdir(root);
+    await randomFile(root, 'a.bin', 5 * MiB + 3);
+    await randomFile(root, 'b.bin', 1);
+    await randomFile(root, 'c.bin', 7 * MiB);
+    await randomFile(root, 'd.bin', 9 * MiB + 11);
+    const source = await inspectSource(root);
+    const pieceLength = 16 * KiB;
+    const seen: number[] = [];
+    const pieces = await hashPieces({ files: source.files, pieceLength, workers: 2, onProgress: (bytes) => seen.push(bytes) });
+    const metadata = buildMetadata(source.name, source.length, pieceLength, pieces, source.files);
+    assert.equal(metadata.infoHash, infoHashOf(await referenceTorrent(root, pieceLength)));
+    assert.equal(seen.at(-1), source.length);
+  });
 });
