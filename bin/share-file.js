@@ -13,7 +13,7 @@ if (!atLeast(process.versions.node, MINIMUM)) {
   process.stderr.write('error: share-file needs Node.js ' + MINIMUM + ' or newer, and this is Node.js ' + process.versions.node + '; install a current Node.js (24 LTS is fine) and try again\n');
   process.exitCode = 1;
 } else {
-  // Start-up timing marks for the benchmark (see src/timeline.ts); not part of the user-facing contract.
+  // Start-up timing marks for the benchmark (see src/output/timeline.ts); not part of the user-facing contract.
   var timeline = (process.env.SHARE_FILE_TIMELINE || '0') !== '0';
   var mark = function (name) {
     var cpu = process.threadCpuUsage ? process.threadCpuUsage() : { user: NaN, system: NaN };

@@ -7,7 +7,7 @@ import { exitCodeFor, formatError, toShareFileError } from './errors.ts';
 import { FIREWALL_MODES, PORT_MAP_MODES, parseOptions, type RawOptions } from './options.ts';
 import type { StopReason } from './output/events.ts';
 import type { Reporter as ReporterType } from './output/reporter.ts';
-import { mark, markNodeStart } from './timeline.ts';
+import { mark, markNodeStart } from './output/timeline.ts';
 
 export interface CliEnvironment {
   argv: string[];

@@ -4,6 +4,7 @@ import type * as Firewall from './host/firewall.ts';
 import type * as HttpServer from './http/server.ts';
 import type * as Seeder from './seeding/seeder.ts';
 import type * as Tracker from './http/tracker.ts';
+import { mark } from './output/timeline.ts';
 
 export interface NetworkModules {
   firewall: typeof Firewall;
@@ -17,7 +18,10 @@ export function networkLoader(): () => Promise<NetworkModules> {
   let loading: Promise<NetworkModules> | undefined;
   return () => {
     loading ??= Promise.all([import('./host/firewall.ts'), import('./http/tracker.ts'), import('./seeding/seeder.ts'), import('./http/server.ts')]).then(
-      ([firewall, tracker, seeder, httpServer]) => ({ firewall, tracker, seeder, httpServer }),
+      ([firewall, tracker, seeder, httpServer]) => {
+        mark('network-loaded');
+        return { firewall, tracker, seeder, httpServer };
+      },
     );
     // A failure surfaces where the modules are awaited, not as an unhandled rejection here.
     loading.catch(() => {});

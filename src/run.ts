@@ -13,7 +13,8 @@ import { FirewallStep } from './host/firewall-step.ts';
 import { allowsAddress } from './host/cidr.ts';
 import { isLoopback } from './host/ip.ts';
 import { choosePorts } from './host/ports.ts';
-import { askRouter, handOutPeers, mapOnRouter, serverBases, torrentByHost } from './host/reach.ts';
+import type { MappedPorts } from './host/port-mapping/port-mapping.ts';
+import { askRouter, handOutPeers, mapOnRouter, serverBases, torrentByHost, type RouterQuery } from './host/reach.ts';
 import { shareUrls, type ShareUrls } from './http/share-urls.ts';
 import { networkLoader } from './load-network.ts';
 import type { ShareOptions } from './options.ts';
@@ -24,7 +25,7 @@ import { followRecipients } from './output/follow.ts';
 import { webSeedPolicy, type WebSeedPolicy } from './seeding/hand-out.ts';
 import { makePeerId } from './seeding/peer-id.ts';
 import type { SeederHandle } from './seeding/seeder.ts';
-import { mark } from './timeline.ts';
+import { mark } from './output/timeline.ts';
 
 export interface RunEnvironment {
   reporter: Reporter;
@@ -66,7 +67,6 @@ export async function run(options: ShareOptions, env: RunEnvironment): Promise<S
 }
 
 async function share(options: ShareOptions, env: RunEnvironment, cleanup: CleanupStack, stop: AbortController): Promise<StopReason> {
-  const { stopSignal } = env;
   const emit = (event: ShareEvent): void => env.reporter.emit(event);
   const loadNetwork = networkLoader();
   const firewall = new FirewallStep(options.firewall, async () => (await loadNetwork()).firewall);
@@ -77,7 +77,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   mark('source-inspected');
   // The workers the bin shim started get the content now and hash it while the checks below run on
   // this thread; the `hashing` events still start at step 4, and a failed check cancels it.
-  const pending = beginPieces({ source, pieceLength: pieceLengthFor(source.length), cache: new HashCache(env.cacheDir), signal: stopSignal });
+  const pending = beginPieces({ source, pieceLength: pieceLengthFor(source.length), cache: new HashCache(env.cacheDir), signal: env.stopSignal });
   cleanup.defer('the hashing', () => pending.cancel());
   const { trackerPort, peerPort } = await choosePorts(options.trackerPort, options.peerPort);
   const { ip, ip6, urlHost } = await chooseAddresses(options, emit);
@@ -89,32 +89,29 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const torrentPath = options.torrentPath ?? path.join(env.cwd, `${source.name}-${trackerPort}.torrent`);
   await claimTorrentPath(torrentPath);
   cleanup.defer(`the .torrent file ${torrentPath}`, () => removeTorrentFile(torrentPath));
-  throwIfStopped(stopSignal);
+  throwIfStopped(env.stopSignal);
 
-  // 3. With --firewall iptables, a firewall we may not change is fatal: find out before hashing.
+  // 3. With --firewall iptables, a firewall we may not change is fatal: find out before the long wait.
   await firewall.requireEarly();
 
   // 4. Hash the content once, on every core, unless this very version is in the hash cache. Once
   //    the workers run, the network half loads (and iptables is asked) beside them.
   const metadata = await hashContent(source, pending, env, () => void (options.firewall === 'auto' ? firewall.ask() : loadNetwork()));
   const network = await loadNetwork();
-  mark('network-loaded');
-  throwIfStopped(stopSignal);
+  throwIfStopped(env.stopSignal);
   const reader = new ContentReader({ files: source.files, pieceLength: metadata.pieceLength, pieces: metadata.pieces, onChange: changeReporter(source, emit) });
   cleanup.defer('the shared files', () => reader.close());
 
   // 5. Map the ports on the router that answered (each deletion registered at once). Write the
   //    .torrent: our tracker at every URL that reaches it, the internet's first (or the ones named
   //    with --announce), and with --web-seed our HTTP server as its web seed (see webSeedPolicy).
-  const mapped = await mapOnRouter(routerQuery, { trackerPort, peerPort }, { required: options.portMap !== 'auto', cleanup, onNotice: (message) => emit({ event: 'warning', message }) });
-  if (mapped) emit(portMappedEvent(mapped, { trackerPort, peerPort }));
+  const mapped = await mapPorts(routerQuery, { trackerPort, peerPort }, options.portMap !== 'auto', cleanup, emit);
   const reach = { urlHost, ip, ip6, trackerPort, peerPort, mapped, givenName: options.hostname };
   const servers = serverBases(reach);
   const peerId = makePeerId(env.version);
   const urls = shareUrls(options.announce, source, servers.all, network.httpServer.newToken(), network.httpServer);
   const { torrentFile, torrentForHost } = torrentFiles(metadata, urls, servers.all, options.webSeed, `share-file ${env.version}`);
   await writeTorrentFile(torrentPath, torrentFile);
-  mark('torrent-written');
 
   // 6. Start the HTTP server: our tracker (unless --announce), and under the token the .torrent
   //    and the content itself.
@@ -124,22 +121,20 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const content = { name: source.name, kind: source.kind, files: source.files, reader, version: metadata.infoHash, handOut };
   const http = await network.httpServer.startHttpServer({ port: trackerPort, token: urls.token, torrentFile, torrentForHost, content, tracker, allows });
   cleanup.defer(urls.ownTracker ? 'the tracker' : 'the HTTP server', () => http.close());
-  mark('http-listening');
-  throwIfStopped(stopSignal);
+  throwIfStopped(env.stopSignal);
 
   // 7. Open the firewall for both ports: one tagged rule each, inserted at the top of INPUT.
   for (const message of await firewall.open([trackerPort, peerPort], options.allow, cleanup)) emit({ event: 'warning', message });
-  throwIfStopped(stopSignal);
+  throwIfStopped(env.stopSignal);
 
   // 8. Seed on the fixed peer port. With our tracker, the seeder announces over loopback, which
   //    always reaches it, even where the host name does not resolve to this machine from here.
   const seederAnnounce = urls.ownTracker ? [`http://127.0.0.1:${trackerPort}/announce`] : urls.announce;
   const seeder = await network.seeder.startSeeder({ infoHash: metadata.infoHash, peerId, port: peerPort, info: metadata.info, reader, announce: seederAnnounce, clientName: `share-file/${env.version}`, allows, requireEncryption: options.requireEncryption });
   cleanup.defer('the seeder', () => seeder.close());
-  mark('seeder-listening');
   reportTrackerWarnings(seeder, emit);
   handOut.policy = webSeedPolicy(seeder.handOut, () => Math.max(seeder.connectedPeers(), tracker?.recipients() ?? 0));
-  throwIfStopped(stopSignal);
+  throwIfStopped(env.stopSignal);
 
   // 9. Tell the person what to hand the recipient.
   const peers = handOutPeers(reach);
@@ -150,6 +145,13 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
 
   // 10. Follow the recipients until told to stop.
   return followRecipients({ exitAfter: options.exitAfter, source, seeder, http, tracker, ownPeerId: peerId, emit, stop, cleanup });
+}
+
+/** The ports mapped on the router that answered, each deletion registered at once, and said in an event. */
+async function mapPorts(query: RouterQuery | undefined, ports: { trackerPort: number; peerPort: number }, required: boolean, cleanup: CleanupStack, emit: (event: ShareEvent) => void): Promise<MappedPorts | undefined> {
+  const mapped = await mapOnRouter(query, ports, { required, cleanup, onNotice: (message) => emit({ event: 'warning', message }) });
+  if (mapped) emit(portMappedEvent(mapped, ports));
+  return mapped;
 }
 
 /**

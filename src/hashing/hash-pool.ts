@@ -3,7 +3,7 @@
 // thread is still evaluating the CLI, instead of after it, when both cores should be hashing.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { mark } from '../timeline.ts';
+import { mark } from '../output/timeline.ts';
 
 // Type stripping runs the .ts sources directly (tests); the build runs the compiled .js, one folder
 // level for every chunk, so the worker sits next to whichever chunk this code lands in.

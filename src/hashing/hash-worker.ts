@@ -2,7 +2,7 @@
 // started before the job is known (see hash-pool.ts), so that its start-up overlaps the CLI's own.
 import { parentPort } from 'node:worker_threads';
 import { ChunkHasher, type HashJob } from './hash-chunks.ts';
-import { epochMs, threadCpuMs, TIMELINE_ENABLED } from '../timeline.ts';
+import { epochMs, threadCpuMs, TIMELINE_ENABLED } from '../output/timeline.ts';
 
 /** Timeline marks of the worker ([name, epoch ms, thread CPU ms]), when SHARE_FILE_TIMELINE is set. */
 export type WorkerMarks = Array<[string, number, number]>;

@@ -5,7 +5,7 @@ import type { Worker } from 'node:worker_threads';
 import { allPiecesHashed, ChunkHasher, createHashJob, hashedBytesOf, type HashJob } from './hash-chunks.ts';
 import { defaultWorkerCount, takeHashWorkers } from './hash-pool.ts';
 import type { HashWorkerMessage, HashWorkerRequest } from './hash-worker.ts';
-import { formatMark, mark, TIMELINE_ENABLED } from '../timeline.ts';
+import { formatMark, mark, TIMELINE_ENABLED } from '../output/timeline.ts';
 
 export interface HashOptions {
   /** The shared files in torrent order; pieces run across them. */

@@ -6,7 +6,7 @@ import { releaseHashWorkers } from './hash-pool.ts';
 import type { HashCache } from './hash-cache.ts';
 import type { HashingEvent } from '../output/events.ts';
 import type { SharedContent } from '../content/source.ts';
-import { mark } from '../timeline.ts';
+import { mark } from '../output/timeline.ts';
 
 const HASHING_EVENTS_PER_SECOND = 4;
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import bencode from 'bencode';
 import { ShareFileError } from '../errors.ts';
+import { mark } from '../output/timeline.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -115,6 +116,7 @@ export async function claimTorrentPath(torrentPath: string): Promise<void> {
 export async function writeTorrentFile(torrentPath: string, contents: Buffer): Promise<void> {
   try {
     await writeFile(torrentPath, contents);
+    mark('torrent-written');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ShareFileError('TORRENT_UNWRITABLE', `cannot write the .torrent to \`${torrentPath}\` (${code ?? 'error'})`, { hint: 'check the free space and permissions there', cause: error });

@@ -4,6 +4,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenOn } from '../host/listen.ts';
+import { mark } from '../output/timeline.ts';
 import type { Tracker } from './tracker.ts';
 import { serveContent, type WebContent, type WebServed } from './web-seed.ts';
 
@@ -107,6 +108,7 @@ export async function startHttpServer(config: HttpServerConfig): Promise<HttpSer
     await config.tracker?.close();
     throw error;
   });
+  mark('http-listening');
 
   return {
     port: config.port,

@@ -15,6 +15,7 @@ import type { BlockSource } from './block-server.ts';
 import { HandOutPolicy } from './hand-out.ts';
 import { keepYoungGenerationSmall } from './heap.ts';
 import { listenOn } from '../host/listen.ts';
+import { mark } from '../output/timeline.ts';
 import { SendBudget } from './send-budget.ts';
 import { connectionToEvict } from './slots.ts';
 import { PeerConnection, type WireContext } from './wire.ts';
@@ -95,6 +96,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
 
   const server = createServer((socket) => accept(socket, config, context, peers, events));
   await listenOn(server, config.port, 'peer');
+  mark('seeder-listening');
   server.on('error', (error) => events.emit('error', error));
 
   // One timer for every connection: handshake and silence timeouts, stalled readers, keep-alives.
