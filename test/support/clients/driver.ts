@@ -67,8 +67,8 @@ export async function clientSetup(parent: string, namespace: string, ip: string,
 
 const POLL_MS = 250;
 
-/** Runs one client until it has the whole torrent or `timeoutMs` passes; always stops it. */
-export async function downloadWith(driver: ClientDriver, setup: ClientSetup, torrent: TorrentSource, timeoutMs: number): Promise<DownloadTiming> {
+/** Runs one client until it has the whole torrent, or fails after `timeoutMs`, or `stallMs` without a new byte; always stops it. */
+export async function downloadWith(driver: ClientDriver, setup: ClientSetup, torrent: TorrentSource, timeoutMs: number, stallMs = 60_000): Promise<DownloadTiming> {
   const started = performance.now();
   const client = await driver.start(setup);
   let exitedEarly = false;
@@ -79,6 +79,8 @@ export async function downloadWith(driver: ClientDriver, setup: ClientSetup, tor
     await client.add(torrent);
     const added = performance.now();
     let firstByte: number | undefined;
+    let lastChange = added;
+    let lastBytes = 0;
     for (;;) {
       try {
         last = await client.progress(torrent);
@@ -88,11 +90,13 @@ export async function downloadWith(driver: ClientDriver, setup: ClientSetup, tor
       }
       const now = performance.now();
       if (firstByte === undefined && last.bytes > 0) firstByte = now;
+      if (last.bytes !== lastBytes) [lastBytes, lastChange] = [last.bytes, now];
       if (last.complete && last.bytes === torrent.length) {
         return { firstByteMs: firstByte! - started, addToFirstByteMs: firstByte! - added, totalMs: now - started };
       }
       if (exitedEarly) throw new Error('the client exited before completing');
       if (now - started > timeoutMs) throw new Error(`not complete after ${timeoutMs} ms`);
+      if (now - lastChange > stallMs) throw new Error(`no new byte for ${stallMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   } catch (error) {
