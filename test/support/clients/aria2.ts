@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientDriver, ClientSetup, Progress, RunningClient, TorrentSource } from './driver.ts';
-import { httpIn, pollUntil, spawnIn, stopProcess } from './process.ts';
+import { httpIn, pollUntil, readyOrStopped, spawnIn, stopProcess } from './process.ts';
 
 const RPC_PORT = 6800;
 
@@ -35,7 +35,7 @@ export const aria2: ClientDriver = {
       if (reply.error) throw new Error(`aria2 ${method}: ${reply.error.message}`);
       return reply.result as T;
     };
-    await pollUntil(() => call<unknown>('aria2.getVersion', []), 15_000, daemon.output);
+    await readyOrStopped(daemon, pollUntil(() => call<unknown>('aria2.getVersion', []), 15_000, daemon.output));
     let gid = '';
     return {
       async add(torrent: TorrentSource): Promise<void> {

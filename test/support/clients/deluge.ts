@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientDriver, ClientSetup, Progress, RunningClient, TorrentSource } from './driver.ts';
-import { pollUntil, runIn, spawnIn, stopProcess } from './process.ts';
+import { pollUntil, readyOrStopped, runIn, spawnIn, stopProcess } from './process.ts';
 
 const DAEMON_PORT = 58846;
 const USER = 'localclient';
@@ -54,7 +54,7 @@ export const deluge: ClientDriver = {
     });
     const delugeConsole = (command: string): Promise<string> =>
       runIn(setup.namespace, 'deluge-console', ['--config', config, '--loglevel', LOG_LEVEL, '--daemon', '127.0.0.1', '--port', String(DAEMON_PORT), '--username', USER, '--password', PASSWORD, command], CONSOLE_TIMEOUT_MS);
-    await pollUntil(async () => ((await delugeConsole('config enc_in_policy enc_out_policy enc_level')).includes('enc_level') ? true : undefined), 60_000, daemon.output, 500);
+    await readyOrStopped(daemon, pollUntil(async () => ((await delugeConsole('config enc_in_policy enc_out_policy enc_level')).includes('enc_level') ? true : undefined), 60_000, daemon.output, 500));
     return {
       async add(torrent: TorrentSource): Promise<void> {
         // The console splits its command line like a shell (shlex), and these paths may hold spaces.

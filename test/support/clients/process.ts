@@ -92,3 +92,13 @@ export async function pollUntil<T>(probe: () => Promise<T | undefined>, timeoutM
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** Waits for a daemon to be ready; if it never is, stops it before passing the failure on. */
+export async function readyOrStopped<T>(daemon: ClientProcess, ready: Promise<T>): Promise<T> {
+  try {
+    return await ready;
+  } catch (error) {
+    await stopProcess(daemon, 'SIGKILL', 1000);
+    throw error;
+  }
+}

@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientDriver, ClientSetup, Progress, RunningClient, TorrentSource } from './driver.ts';
-import { httpIn, pollUntil, spawnIn, stopProcess } from './process.ts';
+import { httpIn, pollUntil, readyOrStopped, spawnIn, stopProcess } from './process.ts';
 
 const WEB_PORT = 8080;
 
@@ -57,9 +57,11 @@ export const qbittorrent: ClientDriver = {
       log: path.join(setup.workDir, 'qbittorrent.log'),
     });
     const api = (endpoint: string, curlArgs: string[] = []): Promise<string> => httpIn(setup.namespace, `http://127.0.0.1:${WEB_PORT}/api/v2/${endpoint}`, curlArgs);
-    const preferences = await pollUntil(async () => JSON.parse(await api('app/preferences')) as { encryption: number }, 30_000, daemon.output);
     const wanted = setup.encryption === 'required' ? 1 : 0;
-    if (preferences.encryption !== wanted) throw new Error(`qBittorrent read encryption ${preferences.encryption} from its profile, not ${wanted}`);
+    await readyOrStopped(daemon, (async () => {
+      const preferences = await pollUntil(async () => JSON.parse(await api('app/preferences')) as { encryption: number }, 30_000, daemon.output);
+      if (preferences.encryption !== wanted) throw new Error(`qBittorrent read encryption ${preferences.encryption} from its profile, not ${wanted}`);
+    })());
     return {
       async add(torrent: TorrentSource): Promise<void> {
         await api('torrents/add', ['--form', `torrents=@${torrent.torrentFile}`, '--form', `savepath=${setup.downloadDir}`]);

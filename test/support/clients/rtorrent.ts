@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
 import type { ClientDriver, ClientSetup, Progress, RunningClient, TorrentSource } from './driver.ts';
-import { pollUntil, spawnIn, stopProcess } from './process.ts';
+import { pollUntil, readyOrStopped, spawnIn, stopProcess } from './process.ts';
 
 /**
  * `protocol.encryption.set`: rtorrent's built-in default is `allow_incoming,prefer_plaintext,enable_retry`;
@@ -70,7 +70,7 @@ export const rtorrent: ClientDriver = {
       env: { HOME: setup.workDir, TERM: 'dumb' },
       log: path.join(setup.workDir, 'rtorrent.log'),
     });
-    await pollUntil(() => xmlRpc(socket, 'system.client_version', []), 15_000, daemon.output);
+    await readyOrStopped(daemon, pollUntil(() => xmlRpc(socket, 'system.client_version', []), 15_000, daemon.output));
     return {
       async add(torrent: TorrentSource): Promise<void> {
         await xmlRpc(socket, 'load.start', ['', torrent.torrentFile]);

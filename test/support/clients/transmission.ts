@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientDriver, ClientSetup, Progress, RunningClient, TorrentSource } from './driver.ts';
-import { httpIn, pollUntil, runIn, spawnIn, stopProcess } from './process.ts';
+import { httpIn, pollUntil, readyOrStopped, runIn, spawnIn, stopProcess } from './process.ts';
 
 const RPC_PORT = 9091;
 
@@ -55,10 +55,10 @@ export const transmission: ClientDriver = {
     });
     const url = `http://127.0.0.1:${RPC_PORT}/transmission/rpc`;
     // The RPC answers 409 with the session id every later request must carry (CSRF protection).
-    const sessionId = await pollUntil(async () => {
+    const sessionId = await readyOrStopped(daemon, pollUntil(async () => {
       const headers = await runIn(setup.namespace, 'curl', ['--silent', '--max-time', '5', '--output', '/dev/null', '--dump-header', '-', url]);
       return /^X-Transmission-Session-Id: (\S+)/im.exec(headers)?.[1];
-    }, 15_000, daemon.output);
+    }, 15_000, daemon.output));
     const rpc = async (method: string, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
       const body = JSON.stringify({ method, arguments: args });
       const reply = JSON.parse(await httpIn(setup.namespace, url, ['--header', `X-Transmission-Session-Id: ${sessionId}`, '--data-binary', body])) as { result: string; arguments: Record<string, unknown> };
