@@ -74,7 +74,9 @@ function row(name: string, shareFile: DownloadTiming[], libtorrent: DownloadTimi
   const wall = (turns: DownloadTiming[]): number => median(turns.map((timing) => timing.totalMs));
   const transfer = (turns: DownloadTiming[]): number => median(turns.map((timing) => timing.totalMs - timing.firstByteMs));
   const firstByte = (turns: DownloadTiming[]): number => median(turns.map((timing) => timing.firstByteMs));
-  return `  ${name.padEnd(13)} ${seconds(wall(shareFile))} ${seconds(wall(libtorrent))}  ${(wall(shareFile) / wall(libtorrent)).toFixed(2).padStart(5)}   ${seconds(transfer(shareFile))} ${seconds(transfer(libtorrent))}  ${(transfer(shareFile) / transfer(libtorrent)).toFixed(2).padStart(5)}   ${seconds(firstByte(shareFile))} ${seconds(firstByte(libtorrent))}`;
+  // A client polled every few seconds (Deluge's console) may see the first and the last byte in one poll.
+  const ratio = (a: number, b: number): string => (a > 0 && b > 0 ? (a / b).toFixed(2) : 'n/a').padStart(5);
+  return `  ${name.padEnd(13)} ${seconds(wall(shareFile))} ${seconds(wall(libtorrent))}  ${ratio(wall(shareFile), wall(libtorrent))}   ${seconds(transfer(shareFile))} ${seconds(transfer(libtorrent))}  ${ratio(transfer(shareFile), transfer(libtorrent))}   ${seconds(firstByte(shareFile))} ${seconds(firstByte(libtorrent))}`;
 }
 
 export async function benchClients(names: string[] = []): Promise<void> {
