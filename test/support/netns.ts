@@ -18,6 +18,15 @@ export interface TwoHosts {
   teardown(): Promise<void>;
 }
 
+export interface TwoHostsOptions {
+  /** Start of namespace and interface names, so concurrent test runs can tell theirs apart. */
+  prefix?: string;
+  /** First two octets of the /24s handed out, e.g. `10.212`. */
+  network?: string;
+  /** Whether the sharer's INPUT chain ends in REJECT (the default); off for tests that run with `--firewall none`. */
+  rejectInbound?: boolean;
+}
+
 let counter = 0;
 
 /**
@@ -25,17 +34,18 @@ let counter = 0;
  * in, so an appended ACCEPT rule would never match. Its host name resolves to loopback locally and
  * to its veth address on the recipient's side.
  */
-export async function createTwoHosts(): Promise<TwoHosts> {
+export async function createTwoHosts(options: TwoHostsOptions = {}): Promise<TwoHosts> {
   counter += 1;
+  const prefix = options.prefix ?? 'sf';
   const id = `${process.pid % 10000}${counter}`;
-  const sharer = `sf-s-${id}`;
-  const recipient = `sf-r-${id}`;
-  const subnet = `10.${100 + (process.pid % 100)}.${counter % 250}`;
+  const sharer = `${prefix}-s-${id}`;
+  const recipient = `${prefix}-r-${id}`;
+  const subnet = options.network === undefined ? `10.${100 + (process.pid % 100)}.${counter % 250}` : `${options.network}.${(process.pid * 7 + counter) % 250}`;
   const sharerIp = `${subnet}.1`;
   const recipientIp = `${subnet}.2`;
   const sharerName = `sharehost-${id}`;
-  const vethS = `sfs${id}`.slice(0, 15);
-  const vethR = `sfr${id}`.slice(0, 15);
+  const vethS = `${prefix}s${id}`.slice(0, 15);
+  const vethR = `${prefix}r${id}`.slice(0, 15);
 
   const exec = async (namespace: string, command: string, args: string[]): Promise<string> =>
     (await run('ip', ['netns', 'exec', namespace, command, ...args])).stdout;
@@ -65,7 +75,7 @@ export async function createTwoHosts(): Promise<TwoHosts> {
     ] as string[][]) {
       await run(command!, args);
     }
-    for (const binary of ['iptables', 'ip6tables']) {
+    for (const binary of options.rejectInbound === false ? [] : ['iptables', 'ip6tables']) {
       await exec(sharer, binary, ['-A', 'INPUT', '-i', 'lo', '-j', 'ACCEPT']);
       await exec(sharer, binary, ['-A', 'INPUT', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT']);
       await exec(sharer, binary, ['-A', 'INPUT', '-j', 'REJECT']);
