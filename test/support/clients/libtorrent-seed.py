@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The libtorrent 2.0 seeder the seeding benchmark compares share-file with: seeds one .torrent
-from a folder, in seed mode (no hashing at start, as share-file), on loopback, with everything
-that finds peers on its own turned off. Prints `listening <port>` once it has announced, and on
+from a folder, in seed mode (no hashing at start, as share-file), on loopback (or on the address
+given as a third argument, `ip:port`), with everything that finds peers on its own turned off. Prints `listening <port>` once it has announced, and on
 SIGINT or SIGTERM `uploaded <bytes>` (payload sent, all peers) before it exits."""
 import signal
 import sys
@@ -11,12 +11,14 @@ import libtorrent as lt
 from loopback_session import loopback_session
 
 torrent, save_path = sys.argv[1], sys.argv[2]
+listen = {'listen_interfaces': sys.argv[3]} if len(sys.argv) > 3 else {}
 
 session = loopback_session(**{
     'enable_outgoing_utp': False,
     'enable_incoming_utp': False,
     # Every peer is on 127.0.0.1 here; libtorrent would otherwise drop all but one connection per address.
     'allow_multiple_connections_per_ip': True,
+    **listen,
     'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification | lt.alert.category_t.tracker_notification,
 })
 params = lt.add_torrent_params()
