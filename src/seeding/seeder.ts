@@ -14,6 +14,8 @@ import { startAnnouncing, type Announcer } from './announcer.ts';
 import type { ContentReader } from '../content/reader.ts';
 import { formatAddress } from '../output/format.ts';
 import { HandOutPolicy } from './hand-out.ts';
+import { RevealPlan } from './reveal.ts';
+import { tellPieces } from './tell-pieces.ts';
 import { keepYoungGenerationSmall } from './heap.ts';
 import { portError } from '../host/ports.ts';
 import { serveSocket, type SeedingWire, type WireContext } from './wire.ts';
@@ -98,12 +100,15 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     pieceCount,
     pieceLength: reader.pieceLength,
     length: reader.length,
-    holders: (index) => {
-      let holders = 0;
-      for (const { wire } of watched) if (wire.peerPieces.get(index)) holders += 1;
-      return holders;
+    holders: (index, requester) => holdersOf(watched, index, requester),
+    stillFetching: (index, recipient) => [...watched].some(({ wire }) => wire === recipient && !wire.destroyed && !wire.peerPieces.get(index)),
+    queuedBytes: () => {
+      let queued = 0;
+      for (const socket of sockets) queued += socket.writableLength;
+      return queued;
     },
   });
+  const reveal = new RevealPlan({ pieceCount, pieceLength: reader.pieceLength });
   const context: WireContext = {
     infoHash: config.infoHash,
     peerId: config.peerId,
@@ -111,7 +116,8 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     info: config.info,
     reader,
     fullBitfield: fullBitfield(pieceCount),
-    mayServe: (piece: number) => handOut.mayServe(piece),
+    revealsGradually: true,
+    mayServe: (piece: number, requester: SeedingWire) => handOut.mayServe(piece, requester),
     onServed: (piece: number, bytes: number) => handOut.sent(piece, bytes),
   };
 
@@ -126,6 +132,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     serveSocket(socket, context, (wire) => {
       wire.on('upload', (bytes: number) => (uploaded += bytes));
       watchWire(wire, formatAddress(socket.remoteAddress!, socket.remotePort!), pieceCount, events, watched);
+      if (context.revealsGradually) tellPieces(reveal, wire, pieceCount);
     });
   });
   // Recipients of one file are few; a flood of connections is refused before it eats descriptors.
@@ -206,6 +213,13 @@ function watchWire(wire: SeedingWire, address: string, pieceCount: number, event
     watched.delete(entry);
     events.emit('peer-disconnected', entry.peer);
   });
+}
+
+/** How many connected recipients, other than `except`, hold the piece. */
+function holdersOf(watched: Set<WatchedWire>, index: number, except?: unknown): number {
+  let holders = 0;
+  for (const { wire } of watched) if (wire !== except && wire.peerPieces.get(index)) holders += 1;
+  return holders;
 }
 
 function statsOf(uploaded: number, watched: Set<WatchedWire>, pieceCount: number): SeedingStats {

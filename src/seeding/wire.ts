@@ -28,8 +28,10 @@ export interface WireContext {
   reader: ContentReader;
   /** Every piece's bit set: for recipients without the fast extension (BEP 6), which get `have all`. */
   fullBitfield: Uint8Array;
+  /** Whether recipients hear of pieces one by one (the reveal plan) rather than all at once. */
+  revealsGradually: boolean;
   /** Whether to send a block of this piece now (see HandOutPolicy), and what was sent. */
-  mayServe: (piece: number) => boolean;
+  mayServe: (piece: number, requester: SeedingWire) => boolean;
   onServed: (piece: number, bytes: number) => void;
 }
 
@@ -95,7 +97,10 @@ export function serveSocket(socket: Socket, context: WireContext, onReady: (wire
       return;
     }
     wire.handshake(context.infoHash, context.peerId, { dht: false, fast: true });
-    if (wire.hasFast) wire.haveAll();
+    // Told gradually (see reveal.ts): `have none` now, then `have` for each piece given to this recipient.
+    if (context.revealsGradually) {
+      if (wire.hasFast) wire.haveNone();
+    } else if (wire.hasFast) wire.haveAll();
     else wire.bitfield(context.fullBitfield);
     // Every interested recipient is unchoked: the hand-out policy, not choking, spreads the pieces.
     wire.on('interested', () => wire.unchoke());
@@ -129,7 +134,7 @@ function serveRequest(
     wire.destroy();
     return;
   }
-  if (!context.mayServe(index)) {
+  if (!context.mayServe(index, wire)) {
     respond(new Error(`piece ${index} is left to the other recipients for now`));
     return;
   }
