@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 // Entry point: check the Node version, then hand over to the bundled CLI.
-var major = Number(process.versions.node.split('.')[0]);
-if (major < 22) {
-  process.stderr.write('error: share-file needs Node.js 22 or newer, and this is Node.js ' + process.versions.node + '; install a current Node.js (24 LTS is fine) and try again\n');
+// The same minimum as package.json's `engines` (a unit test keeps the two equal): commander, the
+// argument parser bundled in dist/, needs 22.12.
+var MINIMUM = '22.12.0';
+function atLeast(version, minimum) {
+  var have = version.split('.').map(Number);
+  var need = minimum.split('.').map(Number);
+  for (var index = 0; index < need.length; index++) if (have[index] !== need[index]) return have[index] > need[index];
+  return true;
+}
+if (!atLeast(process.versions.node, MINIMUM)) {
+  process.stderr.write('error: share-file needs Node.js ' + MINIMUM + ' or newer, and this is Node.js ' + process.versions.node + '; install a current Node.js (24 LTS is fine) and try again\n');
   process.exitCode = 1;
 } else {
   // The bundle ships source maps; they are read only with NODE_OPTIONS=--enable-source-maps (the

@@ -5,7 +5,8 @@ import { Command, CommanderError } from 'commander';
 import { cacheDirectory } from './hashing/hash-cache.ts';
 import { exitCodeFor, formatError, toShareFileError } from './errors.ts';
 import { FIREWALL_MODES, parseOptions, type RawOptions } from './options.ts';
-import type { Reporter as ReporterType, StopReason } from './output/reporter.ts';
+import type { StopReason } from './output/events.ts';
+import type { Reporter as ReporterType } from './output/reporter.ts';
 
 export interface CliEnvironment {
   argv: string[];

@@ -1,25 +1,28 @@
-// The orchestration, top to bottom: hash, write the .torrent, track, open the firewall, seed, report, wait, undo.
-import { randomBytes } from 'node:crypto';
+// The orchestration, top to bottom: hash, write the .torrent, serve, open the firewall, seed, report,
+// wait, undo. Each step lives in its own module; this file only puts them in order.
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
-import { chooseVisibleAddress } from './host/address.ts';
 import { CleanupStack } from './cleanup.ts';
-import { ShareFileError } from './errors.ts';
-import { formatAddress } from './output/format.ts';
-import { webSeedPolicy, type WebSeedPolicy } from './seeding/hand-out.ts';
-import { HashCache } from './hashing/hash-cache.ts';
-import { allowsAddress, type ShareOptions } from './options.ts';
-import { obtainPieces } from './hashing/pieces.ts';
-import { choosePorts } from './host/ports.ts';
-import type { HashingEvent, Reporter, StopReason } from './output/reporter.ts';
-import { inspectSource } from './content/source.ts';
 import { ContentReader } from './content/reader.ts';
-import type * as FirewallModule from './host/firewall.ts';
-import type * as HttpServerModule from './http/server.ts';
-import type { FirewallProbe } from './host/firewall.ts';
-import type * as SeederModule from './seeding/seeder.ts';
-import type * as TrackerModule from './http/tracker.ts';
-import { buildMetadata, claimTorrentPath, encodeTorrentFile, magnetLink, pieceLengthFor, removeTorrentFile, writeTorrentFile } from './hashing/torrent.ts';
+import { inspectSource, type SharedContent } from './content/source.ts';
+import { HashCache } from './hashing/hash-cache.ts';
+import { obtainPieces } from './hashing/pieces.ts';
+import { buildMetadata, claimTorrentPath, encodeTorrentFile, magnetLink, pieceLengthFor, removeTorrentFile, writeTorrentFile, type TorrentMetadata } from './hashing/torrent.ts';
+import { chooseVisibleAddress } from './host/address.ts';
+import { FirewallStep } from './host/firewall-step.ts';
+import { allowsAddress } from './host/cidr.ts';
+import { formatAddress } from './host/ip.ts';
+import { choosePorts } from './host/ports.ts';
+import { shareUrls } from './http/share-urls.ts';
+import { networkLoader } from './load-network.ts';
+import type { ShareOptions } from './options.ts';
+import type { ReadyEvent, ShareEvent, StopReason } from './output/events.ts';
+import { changeReporter, reportSkipped } from './output/notices.ts';
+import type { Reporter } from './output/reporter.ts';
+import { followRecipients } from './output/follow.ts';
+import { webSeedPolicy, type WebSeedPolicy } from './seeding/hand-out.ts';
+import { makePeerId } from './seeding/peer-id.ts';
+import type { SeederHandle } from './seeding/seeder.ts';
 
 export interface RunEnvironment {
   reporter: Reporter;
@@ -30,7 +33,6 @@ export interface RunEnvironment {
   /** Where piece hashes of shared files are kept between runs. */
   cacheDir: string;
 }
-const PROGRESS_INTERVAL_MS = 1000;
 
 /** Shares the file until asked to stop; resolves with why it stopped, after everything is undone. */
 export async function run(options: ShareOptions, env: RunEnvironment): Promise<StopReason> {
@@ -62,31 +64,17 @@ export async function run(options: ShareOptions, env: RunEnvironment): Promise<S
 }
 
 async function share(options: ShareOptions, env: RunEnvironment, cleanup: CleanupStack, stop: AbortController): Promise<StopReason> {
-  const { reporter, stopSignal } = env;
-  // The network half (webtorrent alone takes ~0.1 s to evaluate, on this thread) loads once the
-  // hashing workers run, so that it neither delays them nor waits for them.
-  let network: ReturnType<typeof loadNetworkModules> | undefined;
-  const loadNetwork = (): ReturnType<typeof loadNetworkModules> => {
-    network ??= loadNetworkModules();
-    network.catch(() => {});
-    return network;
-  };
+  const { stopSignal } = env;
+  const emit = (event: ShareEvent): void => env.reporter.emit(event);
+  const loadNetwork = networkLoader();
+  const firewall = new FirewallStep(options.firewall, async () => (await loadNetwork()).firewall);
 
   // 1. Check what can be checked before the long work: the file, the ports, the address.
   const source = await inspectSource(options.file);
-  if (source.skipped.length > 0) {
-    const shown = source.skipped.slice(0, 5).join(', ');
-    const more = source.skipped.length > 5 ? ` and ${source.skipped.length - 5} more` : '';
-    reporter.emit({ event: 'warning', message: `left out of \`${source.path}\`: ${shown}${more}` });
-  }
+  reportSkipped(source, emit);
   const { trackerPort, peerPort } = await choosePorts(options.trackerPort, options.peerPort);
   const hostname = options.hostname ?? osHostname();
-  let ip = options.ip;
-  if (ip === undefined) {
-    const visible = await chooseVisibleAddress(hostname);
-    if (visible.notice) reporter.emit({ event: 'warning', message: visible.notice });
-    ip = visible.ip;
-  }
+  const ip = options.ip ?? (await visibleAddress(hostname, emit));
 
   // 2. Claim the .torrent path now (never overwriting anything), so a bad path fails before hashing.
   const torrentPath = options.torrentPath ?? path.join(env.cwd, `${source.name}-${trackerPort}.torrent`);
@@ -94,219 +82,93 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   cleanup.defer(`the .torrent file ${torrentPath}`, () => removeTorrentFile(torrentPath));
   throwIfStopped(stopSignal);
 
-  // 3. Ask iptables whether we may change the firewall. With --firewall iptables a "no" is fatal, so
-  //    wait for the answer before hashing; with auto it only matters later, so ask while hashing.
-  let firewall: Promise<FirewallProbe | undefined> = Promise.resolve(undefined);
-  const probeFirewall = (): void => {
-    if (options.firewall !== 'none') firewall = loadNetwork().then(({ firewall }) => firewall.probeFirewall());
-    firewall.catch(() => {});
-  };
-  if (options.firewall === 'iptables') {
-    probeFirewall();
-    const probe = await firewall;
-    if (probe && !probe.ok) throw (await loadNetwork()).firewall.unavailableError(probe.reason);
-  }
+  // 3. With --firewall iptables, a firewall we may not change is fatal: find out before hashing.
+  await firewall.requireEarly();
 
-  // 4. Hash the file once, on every core, unless this very version is in the hash cache.
-  const pieceLength = pieceLengthFor(source.length);
-  let hashingStarted = false;
-  const onHashing = (event: HashingEvent): void => {
-    reporter.emit(event);
-    if (hashingStarted) return;
-    hashingStarted = true;
-    // The workers exist by now: load the network half (and ask iptables) beside them.
-    if (!network) setImmediate(() => (options.firewall === 'auto' ? probeFirewall() : loadNetwork()));
-  };
-  let changedPieces = 0;
-  const onContentChanged = (piece: number | undefined): void => {
-    if (piece === undefined) {
-      reporter.emit({ event: 'warning', message: `\`${source.path}\` changed on disk while being shared; every piece is now checked before it is sent, and pieces that no longer match are not sent` });
-      return;
-    }
-    changedPieces += 1;
-    // One line per changed piece would flood a log when a VM writes all over its image.
-    if (changedPieces <= 3 || Number.isInteger(Math.log2(changedPieces))) {
-      reporter.emit({ event: 'warning', message: `piece ${piece} of \`${source.name}\` no longer matches the .torrent and is not sent (${changedPieces} such pieces so far); share it again once it has stopped changing` });
-    }
-  };
-  const pieces = await obtainPieces({ source, pieceLength, cache: new HashCache(env.cacheDir), signal: stopSignal, onHashing }).catch(
-    (error: unknown) => {
-      throw stopSignal.aborted ? new StopRequested() : error;
-    },
-  );
-  const { firewall: firewallModule, tracker: trackerModule, seeder: seederModule, httpServer: httpModule } = await loadNetwork();
-  const metadata = buildMetadata(source.name, source.length, pieceLength, pieces, source.kind === 'folder' ? source.files : undefined);
+  // 4. Hash the content once, on every core, unless this very version is in the hash cache. Once
+  //    the workers run, the network half loads (and iptables is asked) beside them.
+  const metadata = await hashContent(source, env, () => void (options.firewall === 'auto' ? firewall.ask() : loadNetwork()));
+  const network = await loadNetwork();
   throwIfStopped(stopSignal);
-  const reader = new ContentReader({
-    files: source.files,
-    pieceLength,
-    pieces,
-    onChange: onContentChanged,
-  });
+  const reader = new ContentReader({ files: source.files, pieceLength: metadata.pieceLength, pieces: metadata.pieces, onChange: changeReporter(source, emit) });
   cleanup.defer('the shared files', () => reader.close());
 
-  // 5. Write the .torrent: our tracker (or the named ones), and with --web-seed our HTTP server as
-  //    its web seed (see webSeedPolicy for why not by default). BEP 19: a single file's web seed
-  //    is the file's URL; for a folder, clients append the name and each file's path to a URL that
-  //    ends in `/`.
+  // 5. Write the .torrent: our tracker (or the ones named with --announce), and with --web-seed
+  //    our HTTP server as its web seed (see webSeedPolicy for why not by default).
   const peerId = makePeerId(env.version);
-  const allows = allowsAddress(options.allow);
-  const ownTracker = options.announce.length === 0;
-  const serverUrl = `http://${urlHost(hostname)}:${trackerPort}`;
-  const announce = ownTracker ? [`${serverUrl}/announce`] : options.announce;
-  const token = httpModule.newToken();
-  const paths = httpModule.serverPaths(token, source.name);
-  const webSeed = `${serverUrl}${paths.webSeedBase}${source.kind === 'folder' ? '' : encodeURIComponent(source.name)}`;
-  const torrentFile = encodeTorrentFile(metadata, announce, `share-file ${env.version}`, options.webSeed ? [webSeed] : []);
+  const urls = shareUrls(options.announce, source, hostname, trackerPort, network.httpServer.newToken(), network.httpServer);
+  const torrentFile = encodeTorrentFile(metadata, urls.announce, `share-file ${env.version}`, options.webSeed ? [urls.webSeed] : []);
   await writeTorrentFile(torrentPath, torrentFile);
 
-  // 6. Start the HTTP server: our tracker (unless --announce names others), and under the token
-  //    the .torrent and the content itself.
-  const tracker = ownTracker ? trackerModule.createTracker({ infoHash: metadata.infoHash, seeder: { peerId, ip, port: peerPort } }) : undefined;
+  // 6. Start the HTTP server: our tracker (unless --announce), and under the token the .torrent
+  //    and the content itself.
+  const allows = allowsAddress(options.allow);
+  const tracker = urls.ownTracker ? network.tracker.createTracker({ infoHash: metadata.infoHash, seeder: { peerId, ip, port: peerPort } }) : undefined;
   const handOut: { policy: WebSeedPolicy | undefined } = { policy: undefined };
-  const http = await httpModule.startHttpServer({
-    port: trackerPort,
-    token,
-    torrentFile,
-    content: { name: source.name, kind: source.kind, files: source.files, reader, version: metadata.infoHash, handOut },
-    tracker,
-    allows,
-  });
-  cleanup.defer(ownTracker ? 'the tracker' : 'the HTTP server', () => http.close());
-  let webUploaded = 0;
-  http.events.on('served', ({ bytes }) => (webUploaded += bytes));
+  const content = { name: source.name, kind: source.kind, files: source.files, reader, version: metadata.infoHash, handOut };
+  const http = await network.httpServer.startHttpServer({ port: trackerPort, token: urls.token, torrentFile, content, tracker, allows });
+  cleanup.defer(urls.ownTracker ? 'the tracker' : 'the HTTP server', () => http.close());
   throwIfStopped(stopSignal);
 
   // 7. Open the firewall for both ports: one tagged rule each, inserted at the top of INPUT.
-  const probe = await firewall;
-  const rules = firewallModule.rulesFor([trackerPort, peerPort], process.pid, probe?.ok ? probe.executor.families : [4], options.allow);
-  if (probe?.ok) {
-    const notices = await firewallModule.openPorts(probe.executor, rules, options.firewall === 'iptables', cleanup);
-    for (const message of notices) reporter.emit({ event: 'warning', message });
-  } else if (probe) {
-    reporter.emit({ event: 'warning', message: firewallModule.manualOpenAdvice(rules, probe.reason) });
-  }
+  for (const message of await firewall.open([trackerPort, peerPort], options.allow, cleanup)) emit({ event: 'warning', message });
   throwIfStopped(stopSignal);
 
   // 8. Seed on the fixed peer port. With our tracker, the seeder announces over loopback, which
   //    always reaches it, even where the host name does not resolve to this machine from here.
-  const seeder = await seederModule.startSeeder({
-    infoHash: metadata.infoHash,
-    peerId,
-    port: peerPort,
-    info: metadata.info,
-    reader,
-    announce: ownTracker ? [`http://127.0.0.1:${trackerPort}/announce`] : announce,
-    clientName: `share-file/${env.version}`,
-    allows,
-  });
+  const seederAnnounce = urls.ownTracker ? [`http://127.0.0.1:${trackerPort}/announce`] : urls.announce;
+  const seeder = await network.seeder.startSeeder({ infoHash: metadata.infoHash, peerId, port: peerPort, info: metadata.info, reader, announce: seederAnnounce, clientName: `share-file/${env.version}`, allows });
   cleanup.defer('the seeder', () => seeder.close());
-  // An unreachable tracker is worth one line each time it says something new, not one per retry.
-  const trackerWarnings = new Set<string>();
-  seeder.events.on('tracker-warning', ({ url, error }) => {
-    const message = `tracker ${url}: ${error.message}; recipients with the magnet link (its x.pe) can still connect`;
-    if (trackerWarnings.has(message)) return;
-    trackerWarnings.add(message);
-    reporter.emit({ event: 'warning', message });
-  });
+  reportTrackerWarnings(seeder, emit);
   handOut.policy = webSeedPolicy(seeder.handOut, () => Math.max(seeder.connectedPeers(), tracker?.recipients() ?? 0));
   throwIfStopped(stopSignal);
 
   // 9. Tell the person what to hand the recipient.
   const peer = formatAddress(ip, peerPort);
-  const torrentUrl = `${serverUrl}${paths.torrentPath}`;
-  const contentUrl = `${serverUrl}${paths.contentPath}`;
-  reporter.emit({
-    event: 'ready',
-    infoHash: metadata.infoHash,
-    name: source.name,
-    kind: source.kind,
-    length: source.length,
-    files: source.files.length,
-    torrent: torrentPath,
-    torrentUrl,
-    webUrl: source.kind === 'folder' ? `${contentUrl}/` : contentUrl,
-    magnet: magnetLink({ infoHash: metadata.infoHash, name: source.name, announce, peer }),
-    announce,
-    trackerPort,
-    peerPort,
-    ip,
-    peer,
+  const magnet = magnetLink({ infoHash: metadata.infoHash, name: source.name, announce: urls.announce, peer });
+  emit({ event: 'ready', infoHash: metadata.infoHash, name: source.name, kind: source.kind, length: source.length, files: source.files.length, torrent: torrentPath, torrentUrl: urls.torrentUrl, webUrl: urls.webUrl, magnet, announce: urls.announce, trackerPort, peerPort, ip, peer } satisfies ReadyEvent);
+
+  // 10. Follow the recipients until told to stop.
+  return followRecipients({ exitAfter: options.exitAfter, source, seeder, http, tracker, ownPeerId: peerId, emit, stop, cleanup });
+}
+
+/** The address recipients are told, with a notice when it is not the host name's own. */
+async function visibleAddress(hostname: string, emit: (event: ShareEvent) => void): Promise<string> {
+  const visible = await chooseVisibleAddress(hostname);
+  if (visible.notice) emit({ event: 'warning', message: visible.notice });
+  return visible.ip;
+}
+
+/** Piece hashes from the workers or the cache, and the torrent's metadata built from them. */
+async function hashContent(source: SharedContent, env: RunEnvironment, onWorkersRunning: () => void): Promise<TorrentMetadata> {
+  const pieceLength = pieceLengthFor(source.length);
+  let started = false;
+  const pieces = await obtainPieces({
+    source,
+    pieceLength,
+    cache: new HashCache(env.cacheDir),
+    signal: env.stopSignal,
+    onHashing: (event) => {
+      env.reporter.emit(event);
+      if (started) return;
+      started = true;
+      // The first event means the workers exist: what loads now runs beside them, not before them.
+      setImmediate(onWorkersRunning);
+    },
+  }).catch((error: unknown) => {
+    throw env.stopSignal.aborted ? new StopRequested() : error;
   });
-
-  // 10. Follow the peers until told to stop.
-  const completedPeers = new Set<string>();
-  const onCompleted = (peerId: string, peer: string, via: 'bittorrent' | 'http' = 'bittorrent'): void => {
-    if (completedPeers.has(peerId)) return;
-    completedPeers.add(peerId);
-    reporter.emit({ event: 'completed', peer, peerId, via, completedPeers: completedPeers.size });
-    if (options.exitAfter !== undefined && completedPeers.size >= options.exitAfter) stop.abort('exit-after' satisfies StopReason);
-  };
-  seeder.events.on('peer-connected', (peer) => reporter.emit({ event: 'peer-connected', peer: peer.address, peerId: peer.peerId }));
-  seeder.events.on('peer-disconnected', (peer) => reporter.emit({ event: 'peer-disconnected', peer: peer.address, peerId: peer.peerId }));
-  seeder.events.on('peer-completed', (peer) => onCompleted(peer.peerId, peer.address));
-  // Over HTTP there is no peer id: each whole download counts once.
-  let httpDownloads = 0;
-  http.events.on('whole-file', (address) => onCompleted(`http#${++httpDownloads}`, address, 'http'));
-  tracker?.events.on('announce', (announced) => {
-    // A recipient that finished while talking to other recipients tells the tracker, not us: with a
-    // `completed` announce, or (aria2c with --seed-time=0) only a `stopped` one with nothing left.
-    if (announced.peerId !== peerId && (announced.event === 'completed' || announced.left === 0)) onCompleted(announced.peerId, formatAddress(announced.ip, announced.port));
-  });
-
-  let lastUploaded = 0;
-  let lastWebUploaded = 0;
-  let lastReport = performance.now();
-  const reportProgress = (always: boolean): void => {
-    const stats = seeder.stats();
-    const uploaded = stats.uploaded + webUploaded;
-    if (!always && stats.peers.length === 0 && uploaded === lastUploaded) return;
-    const now = performance.now();
-    const webRate = Math.round(((webUploaded - lastWebUploaded) * 1000) / Math.max(1, now - lastReport));
-    lastUploaded = uploaded;
-    lastWebUploaded = webUploaded;
-    lastReport = now;
-    reporter.emit({
-      event: 'progress',
-      uploaded,
-      uploadRate: stats.uploadRate + webRate,
-      webUploaded,
-      ratio: uploaded / source.length,
-      completedPeers: completedPeers.size,
-      peers: stats.peers,
-    });
-  };
-  const progress = setInterval(() => reportProgress(false), PROGRESS_INTERVAL_MS);
-  cleanup.defer('the progress timer', () => clearInterval(progress));
-
-  const reason = await waitForStop(stopSignal, seeder.events);
-  // The final totals, for scripts that want to know how much was sent.
-  reportProgress(true);
-  return reason;
+  return buildMetadata(source.name, source.length, pieceLength, pieces, source.kind === 'folder' ? source.files : undefined);
 }
 
-interface NetworkModules {
-  firewall: typeof FirewallModule;
-  tracker: typeof TrackerModule;
-  seeder: typeof SeederModule;
-  httpServer: typeof HttpServerModule;
-}
-
-function loadNetworkModules(): Promise<NetworkModules> {
-  return Promise.all([import('./host/firewall.ts'), import('./http/tracker.ts'), import('./seeding/seeder.ts'), import('./http/server.ts')]).then(([firewall, tracker, seeder, httpServer]) => ({ firewall, tracker, seeder, httpServer }));
-}
-
-/** Resolves when a stop is requested; rejects when the seeder fails for good. */
-function waitForStop(stopSignal: AbortSignal, seederEvents: NodeJS.EventEmitter): Promise<StopReason> {
-  return new Promise((resolve, reject) => {
-    if (stopSignal.aborted) {
-      resolve(stopSignal.reason as StopReason);
-      return;
-    }
-    stopSignal.addEventListener('abort', () => resolve(stopSignal.reason as StopReason), { once: true });
-    seederEvents.once('error', (error: Error) => {
-      reject(new ShareFileError('INTERNAL', `seeding failed: ${error.message}`, { cause: error }));
-    });
+/** An unreachable tracker is worth one line each time it says something new, not one per retry. */
+function reportTrackerWarnings(seeder: SeederHandle, emit: (event: ShareEvent) => void): void {
+  const said = new Set<string>();
+  seeder.events.on('tracker-warning', ({ url, error }) => {
+    const message = `tracker ${url}: ${error.message}; recipients with the magnet link (its x.pe) can still connect`;
+    if (said.has(message)) return;
+    said.add(message);
+    emit({ event: 'warning', message });
   });
 }
 
@@ -319,15 +181,4 @@ export class StopRequested extends Error {
 
 function throwIfStopped(signal: AbortSignal): void {
   if (signal.aborted) throw new StopRequested();
-}
-
-/** Azureus-style peer id (`-SF0100-` and 12 random bytes), in hex as webtorrent and the tracker use it. */
-function makePeerId(version: string): string {
-  const [major = '0', minor = '0', patch = '0'] = version.split('.');
-  const tag = `-SF${major.padStart(2, '0').slice(-2)}${minor.slice(-1)}${patch.slice(-1)}-`;
-  return Buffer.concat([Buffer.from(tag, 'latin1'), randomBytes(12)]).toString('hex');
-}
-
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }

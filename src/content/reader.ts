@@ -1,16 +1,11 @@
 // Reads the shared bytes for whoever sends them (the seeder's peers, the web seed), and makes sure
 // no byte goes out that is not the content the .torrent describes.
 import { createHash } from 'node:crypto';
-import { close, fstatSync, openSync, read, type BigIntStats } from 'node:fs';
+import { leave, Lease, recycle, type Window } from './lease.ts';
+import { SharedFiles, type ReaderFile } from './shared-files.ts';
 
-export interface ReaderFile {
-  path: string;
-  /** Where its bytes start in the concatenation of all files. */
-  offset: number;
-  length: number;
-  /** The version that was hashed. */
-  mtimeNs: bigint;
-}
+export { Lease } from './lease.ts';
+export type { ReaderFile } from './shared-files.ts';
 
 export interface ContentReaderOptions {
   files: ReaderFile[];
@@ -21,8 +16,6 @@ export interface ContentReaderOptions {
   onChange: (piece: number | undefined) => void;
 }
 
-/** Enough descriptors for any realistic fan-out of requests, few enough for any ulimit. */
-const MAX_OPEN_FILES = 64;
 /**
  * Peers ask for 16 KiB blocks, mostly one after the other within a piece. Reading 256 KiB at a
  * time and serving the blocks from it takes one read (one thread-pool round trip) where there were
@@ -32,62 +25,6 @@ const MAX_OPEN_FILES = 64;
 const WINDOW_BYTES = 256 * 1024;
 /** Windows kept: a few peers' worth of current pieces, 2 MiB in all. */
 const MAX_WINDOWS = 8;
-/**
- * Window buffers kept for reuse once nothing uses them. Allocating a fresh 256 KiB buffer for
- * every window made V8 count 1 GiB of new external memory per GiB seeded, and run a full
- * (mark-compact) collection every ~20 MiB of it: 48 of them while seeding 1 GiB, a third of the
- * process's CPU time in GC threads. Reused buffers keep that churn near zero.
- */
-const MAX_POOLED_WINDOWS = 32;
-
-/** A window of the content in memory, and who still uses it. */
-interface Window {
-  /** The whole buffer (the content's last window uses only the start of it). */
-  buffer: Buffer;
-  /** The bytes, once read and found to be the hashed version. */
-  bytes: Buffer | undefined;
-  /** Settles when the read is over: the bytes, or undefined if the files changed around it. */
-  read: Promise<Buffer | undefined>;
-  /** Leases of its bytes not yet released. */
-  users: number;
-  /** Still in the recently-read list, so new borrowers may come. */
-  cached: boolean;
-  /** Where its buffer goes once it is out of the list and nobody uses it. */
-  pool: Buffer[];
-}
-
-/** A window out of the list whose bytes nobody holds any more lends its buffer to the next window. */
-function recycle(window: Window): void {
-  if (!window.cached && window.users === 0 && window.pool.length < MAX_POOLED_WINDOWS) window.pool.push(window.buffer);
-}
-
-/** One user of the window is done with it. */
-function leave(window: Window): void {
-  window.users -= 1;
-  recycle(window);
-}
-
-/**
- * Bytes lent by the reader. They may be a view of a buffer the reader reuses: call `release()`
- * once they are written out (a socket's write callback), and do not touch them after. Bytes never
- * released are simply not reused.
- */
-export class Lease {
-  readonly bytes: Buffer;
-  #window: Window | undefined;
-
-  constructor(bytes: Buffer, window?: Window) {
-    this.bytes = bytes;
-    this.#window = window;
-  }
-
-  release(): void {
-    const window = this.#window;
-    if (!window) return;
-    this.#window = undefined;
-    leave(window);
-  }
-}
 
 export type LeaseCallback = (error: Error | null, lease?: Lease) => void;
 
@@ -96,16 +33,15 @@ export type LeaseCallback = (error: Error | null, lease?: Lease) => void;
  *
  * Every read from disk looks at the files it touches before and after (fstat, about a microsecond
  * each). While their size and mtime are those that were hashed, blocks are served as read. Once any
- * file differs, each
- * piece is read whole and checked against its SHA-1 before any block of it is sent; a piece that no
- * longer matches is refused, so nobody receives data that is not the content the .torrent describes.
+ * file differs, each piece is read whole and checked against its SHA-1 before any block of it is
+ * sent; a piece that no longer matches is refused, so nobody receives data that is not the content
+ * the .torrent describes.
  */
 export class ContentReader {
   readonly length: number;
   readonly pieceLength: number;
   readonly #options: ContentReaderOptions;
-  /** Open descriptors, least recently used first. */
-  readonly #open = new Map<string, number>();
+  readonly #files: SharedFiles;
   /** Recently read windows of the content, by window index, least recently used first. */
   readonly #windows = new Map<number, Window>();
   /** Window buffers that nothing uses any more, ready for the next window. */
@@ -122,6 +58,7 @@ export class ContentReader {
     this.#options = options;
     this.pieceLength = options.pieceLength;
     this.length = options.files.reduce((sum, file) => sum + file.length, 0);
+    this.#files = new SharedFiles(options.files);
   }
 
   get pieceCount(): number {
@@ -186,8 +123,8 @@ export class ContentReader {
       if (bytes) return new Lease(bytes);
     }
     for (const cached of [...this.#windows.keys()]) this.#evict(cached);
-    const parts = this.#partsOf(pieceStart, pieceLength);
-    const states = parts.map((part) => this.#stat(part.file));
+    const parts = this.#files.partsOf(pieceStart, pieceLength);
+    const states = parts.map((part) => this.#files.stat(part.file));
     if (!this.#changed) {
       this.#changed = true;
       this.#options.onChange(undefined);
@@ -202,7 +139,7 @@ export class ContentReader {
     if (this.#verdicts.get(index) === false) throw new ContentChangedError(index);
     if (this.#verifiedPiece?.index === index) return new Lease(Buffer.from(this.#verifiedPiece.data.subarray(offset, offset + length)));
     const tooShort = states.some((stats, at) => Number(stats.size) < parts[at]!.file.length);
-    const data = tooShort ? undefined : await this.#read(pieceStart, pieceLength);
+    const data = tooShort ? undefined : await this.#files.read(pieceStart, pieceLength);
     const expected = this.#options.pieces.subarray(index * 20, index * 20 + 20);
     if (!data || !createHash('sha1').update(data).digest().equals(expected)) {
       if (!this.#verdicts.has(index)) this.#options.onChange(index);
@@ -219,18 +156,7 @@ export class ContentReader {
     this.#verifiedPiece = undefined;
     this.#windows.clear();
     this.#pool.length = 0;
-    const open = [...this.#open.values()];
-    this.#open.clear();
-    await Promise.all(open.map((fd) => closeFd(fd)));
-  }
-
-  /** Whether every file holding bytes [start, start + length) is still the version that was hashed. */
-  #unchanged(start: number, length: number): boolean {
-    for (const part of this.#partsOf(start, length)) {
-      const stats = this.#stat(part.file);
-      if (Number(stats.size) !== part.file.length || stats.mtimeNs !== part.file.mtimeNs) return false;
-    }
-    return true;
+    await this.#files.close();
   }
 
   /**
@@ -268,72 +194,11 @@ export class ContentReader {
   }
 
   async #readUnchanged(start: number, length: number, into?: Buffer): Promise<Buffer | undefined> {
-    if (!this.#unchanged(start, length)) return undefined;
-    const data = await this.#read(start, length, into);
-    return this.#unchanged(start, length) ? data : undefined;
+    if (!this.#files.unchanged(start, length)) return undefined;
+    const data = await this.#files.read(start, length, into);
+    return this.#files.unchanged(start, length) ? data : undefined;
   }
 
-  /** The files (and the part of each) that hold bytes [start, start + length). */
-  #partsOf(start: number, length: number): Array<{ file: ReaderFile; at: number; length: number }> {
-    const parts: Array<{ file: ReaderFile; at: number; length: number }> = [];
-    const end = start + length;
-    const files = this.#options.files;
-    // Binary search for the first file that ends after `start` (files are in offset order).
-    let low = 0;
-    let high = files.length - 1;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if (files[middle]!.offset + files[middle]!.length <= start) low = middle + 1;
-      else high = middle;
-    }
-    for (let index = low; index < files.length && files[index]!.offset < end; index++) {
-      const file = files[index]!;
-      if (file.length === 0) continue;
-      const from = Math.max(start, file.offset);
-      const to = Math.min(end, file.offset + file.length);
-      if (to > from) parts.push({ file, at: from - file.offset, length: to - from });
-    }
-    return parts;
-  }
-
-  async #read(start: number, length: number, into?: Buffer): Promise<Buffer> {
-    const buffer = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
-    let done = 0;
-    for (const part of this.#partsOf(start, length)) {
-      const fd = this.#fd(part.file);
-      await readFully(fd, buffer.subarray(done, done + part.length), part.at, part.file.path);
-      done += part.length;
-    }
-    return buffer;
-  }
-
-  /**
-   * fstat of an open file: a system call of about a microsecond that never waits for the disk, so
-   * it is made in place rather than through the thread pool (which costs far more than the call).
-   */
-  #stat(file: ReaderFile): BigIntStats {
-    return fstatSync(this.#fd(file), { bigint: true });
-  }
-
-  /** Opened once (in place: it is quick, and once per file), kept while it is in use. */
-  #fd(file: ReaderFile): number {
-    let fd = this.#open.get(file.path);
-    if (fd !== undefined) {
-      // Most recently used goes last.
-      this.#open.delete(file.path);
-      this.#open.set(file.path, fd);
-      return fd;
-    }
-    fd = openSync(file.path, 'r');
-    this.#open.set(file.path, fd);
-    if (this.#open.size > MAX_OPEN_FILES) {
-      const [oldestPath, oldest] = this.#open.entries().next().value as [string, number];
-      this.#open.delete(oldestPath);
-      // Reads already under way on it finish first: close a little later.
-      setTimeout(() => void closeFd(oldest), 1000).unref();
-    }
-    return fd;
-  }
 }
 
 /** A piece whose bytes on disk are no longer those the .torrent describes. */
@@ -343,20 +208,3 @@ export class ContentChangedError extends Error {
   }
 }
 
-function readFully(fd: number, buffer: Buffer, position: number, file: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const step = (done: number): void => {
-      read(fd, buffer, done, buffer.length - done, position + done, (error, bytesRead) => {
-        if (error) return reject(error);
-        if (bytesRead === 0) return reject(new Error(`\`${file}\` is shorter than it was: nothing at byte ${position + done}`));
-        if (done + bytesRead < buffer.length) step(done + bytesRead);
-        else resolve();
-      });
-    };
-    step(0);
-  });
-}
-
-function closeFd(fd: number): Promise<void> {
-  return new Promise((resolve) => close(fd, () => resolve()));
-}

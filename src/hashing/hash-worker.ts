@@ -3,10 +3,10 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { fileIndexAt, type FileSpan } from '../content/file-spans.ts';
 
-export interface HashSpan {
+export interface HashSpan extends FileSpan {
   path: string;
-  length: number;
 }
 
 export interface HashJob {
@@ -31,10 +31,8 @@ class SpanReader {
 
   constructor(files: HashSpan[], position: number) {
     this.#files = files;
-    while (this.#index < files.length && this.#start + files[this.#index]!.length <= position) {
-      this.#start += files[this.#index]!.length;
-      this.#index += 1;
-    }
+    this.#index = fileIndexAt(files, position);
+    this.#start = files[this.#index]?.offset ?? 0;
   }
 
   /** Reads up to `length` bytes at `position` (never across a file boundary). */

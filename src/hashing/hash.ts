@@ -5,7 +5,7 @@ import type { HashJob, HashSpan, HashWorkerMessage } from './hash-worker.ts';
 
 export interface HashOptions {
   /** The shared files in torrent order; pieces run across them. */
-  files: HashSpan[];
+  files: Array<{ path: string; length: number }>;
   pieceLength: number;
   /** Defaults to one per core. */
   workers?: number;
@@ -27,13 +27,15 @@ export async function hashPieces(options: HashOptions): Promise<Buffer> {
   const pieceCount = Math.ceil(totalLength / options.pieceLength);
   const workerCount = Math.max(1, Math.min(options.workers ?? availableParallelism(), pieceCount));
   const ranges = splitEvenly(pieceCount, workerCount);
+  // Only a path, an offset and a length each: a folder of many files stays cheap to hand to a worker.
+  let offset = 0;
+  const spans: HashSpan[] = options.files.map(({ path, length }) => ({ path, offset: (offset += length) - length, length }));
   let hashed = 0;
   const parts = await Promise.all(
     ranges.map(([firstPiece, endPiece]) =>
       runWorker(
         {
-          // Only a path and a length each: a folder of many files stays cheap to hand to a worker.
-          files: options.files.map(({ path, length }) => ({ path, length })),
+          files: spans,
           pieceLength: options.pieceLength,
           firstPiece,
           endPiece,

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { ShareFileError } from '../errors.ts';
 import { hashPieces } from './hash.ts';
 import type { HashCache } from './hash-cache.ts';
-import type { HashingEvent } from '../output/reporter.ts';
+import type { HashingEvent } from '../output/events.ts';
 import type { SharedContent } from '../content/source.ts';
 
 const HASHING_EVENTS_PER_SECOND = 4;

@@ -4,16 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { isIP } from 'node:net';
 import { ShareFileError } from '../errors.ts';
+import { isLoopback } from './ip.ts';
 
 export interface VisibleAddress {
   ip: string;
   /** Set when the address was not the obvious one, to say which was chosen and why. */
   notice: string | undefined;
-}
-
-export function isLoopback(ip: string): boolean {
-  const address = ip.replace(/^::ffff:/i, '');
-  return address.startsWith('127.') || address === '::1';
 }
 
 /**

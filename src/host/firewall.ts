@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { CleanupStack } from '../cleanup.ts';
 import { ShareFileError } from '../errors.ts';
-import type { Cidr } from '../options.ts';
+import type { Cidr } from './cidr.ts';
 import { shellQuote } from '../output/format.ts';
 
 export type IpFamily = 4 | 6;

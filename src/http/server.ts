@@ -3,7 +3,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { portError } from '../host/ports.ts';
+import { listenOn } from '../host/listen.ts';
 import type { Tracker } from './tracker.ts';
 import { serveContent, type WebContent, type WebServed } from './web-seed.ts';
 
@@ -98,7 +98,7 @@ export async function startHttpServer(config: HttpServerConfig): Promise<HttpSer
   server.maxConnections = 1024;
 
   // The server owns the tracker from here on: it closes it, on failure as at the end.
-  await listen(server, config.port).catch(async (error: unknown) => {
+  await listenOn(server, config.port, 'tracker').catch(async (error: unknown) => {
     await config.tracker?.close();
     throw error;
   });
@@ -141,15 +141,3 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-function listen(server: ReturnType<typeof createServer>, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      reject(portError('tracker', port, error.code, error));
-    };
-    server.once('error', onError);
-    server.listen({ port }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}

@@ -2,10 +2,10 @@
 // out at its visible address. It answers requests that the HTTP server (http-server.ts) routes to it.
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Server as TrackerServer, type AnnounceParams } from 'bittorrent-tracker';
 import bencode from 'bencode';
+import { formatAddress, isLoopback, unmapIPv4 } from '../host/ip.ts';
 
 export interface TrackerConfig {
   infoHash: string;
@@ -135,12 +135,12 @@ export function queryValues(url: string, name: string): Buffer[] {
 function rewriteAddress(params: AnnounceParams, ip: string, port: number): void {
   params.ip = ip;
   params.port = port;
-  params.addr = isIPv6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
+  params.addr = formatAddress(ip, port);
 }
 
 /** Loopback, or one of this host's own interface addresses: where our seeder's announce comes from. */
 function isOwnAddress(ip: string): boolean {
-  const address = ip.replace(/^::ffff:/, '');
-  if (address.startsWith('127.') || address === '::1') return true;
+  if (isLoopback(ip)) return true;
+  const address = unmapIPv4(ip);
   return Object.values(networkInterfaces()).some((list) => list?.some((entry) => entry.address === address));
 }

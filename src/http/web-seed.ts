@@ -76,17 +76,8 @@ function fileIndexes(content: WebContent): Map<string, number> {
 
 async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebContent, index: number, hooks: WebSeedHooks): Promise<void> {
   const file = content.files[index]!;
-  const fileName = file.segments.at(-1) ?? content.name;
-  const etag = `"${content.version.slice(0, 16)}-${index}"`;
-  const range = chooseRange(req, file.length, etag);
-  const headers: Record<string, string | number> = {
-    'Content-Type': 'application/octet-stream',
-    'Content-Disposition': contentDisposition(fileName),
-    'Accept-Ranges': 'bytes',
-    ETag: etag,
-    'Last-Modified': new Date(Number(file.mtimeNs / 1_000_000n)).toUTCString(),
-    'Cache-Control': 'no-store',
-  };
+  const headers = fileHeaders(content, index);
+  const range = chooseRange(req, file.length, String(headers.ETag));
   if (range === 'unsatisfiable') {
     res.writeHead(416, { ...headers, 'Content-Range': `bytes */${file.length}`, 'Content-Length': 0 }).end();
     return;
@@ -155,6 +146,19 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebC
       res.destroy();
     }
   }
+}
+
+/** The headers of every answer about one file: its name, its version (ETag), no caching. */
+function fileHeaders(content: WebContent, index: number): Record<string, string | number> {
+  const file = content.files[index]!;
+  return {
+    'Content-Type': 'application/octet-stream',
+    'Content-Disposition': contentDisposition(file.segments.at(-1) ?? content.name),
+    'Accept-Ranges': 'bytes',
+    ETag: `"${content.version.slice(0, 16)}-${index}"`,
+    'Last-Modified': new Date(Number(file.mtimeNs / 1_000_000n)).toUTCString(),
+    'Cache-Control': 'no-store',
+  };
 }
 
 const NO_BYTES = new Lease(Buffer.alloc(0));

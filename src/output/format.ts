@@ -27,9 +27,3 @@ export function formatDuration(milliseconds: number): string {
 export function shellQuote(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
-
-/** `ip:port`, with IPv6 in brackets and IPv4-mapped IPv6 shown as plain IPv4. */
-export function formatAddress(ip: string, port: number): string {
-  const address = ip.replace(/^::ffff:(?=\d+\.)/i, '');
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}

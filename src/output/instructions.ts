@@ -1,6 +1,6 @@
 // What to hand the recipient, as a person reads it.
 import { formatBytes, shellQuote } from './format.ts';
-import type { ReadyEvent } from './reporter.ts';
+import type { ReadyEvent } from './events.ts';
 
 export function recipientInstructions(ready: ReadyEvent): string {
   const what = ready.kind === 'folder' ? `the folder ${ready.name} (${ready.files} files, ${formatBytes(ready.length)})` : `${ready.name} (${formatBytes(ready.length)})`;

@@ -2,7 +2,7 @@
 import type { Writable } from 'node:stream';
 import { formatBytes, formatDuration, formatRate } from './format.ts';
 import { recipientInstructions } from './instructions.ts';
-import type { HashingEvent, ShareEvent, View } from './reporter.ts';
+import type { HashingEvent, ShareEvent, View } from './events.ts';
 
 export const STATUS_INTERVAL_MS = 30_000;
 

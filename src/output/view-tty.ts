@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import { formatBytes, formatDuration, formatRate } from './format.ts';
 import { recipientInstructions } from './instructions.ts';
-import type { ProgressEvent, ShareEvent, View } from './reporter.ts';
+import type { ProgressEvent, ShareEvent, View } from './events.ts';
 
 type Row = ReturnType<cliProgress.MultiBar['create']>;
 

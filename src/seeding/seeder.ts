@@ -9,15 +9,15 @@
 // and the socket, and the client loads DHT, uTP, LSD, PEX, NAT-PMP and a chunk-store stack a
 // seeder of one torrent never uses. Here the wire's messages are written straight to the socket.
 import { EventEmitter } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { startAnnouncing, type Announcer } from './announcer.ts';
 import type { ContentReader } from '../content/reader.ts';
-import { formatAddress } from '../output/format.ts';
+import { formatAddress, unmapIPv4 } from '../host/ip.ts';
 import { HandOutPolicy } from './hand-out.ts';
 import { RevealPlan } from './reveal.ts';
 import { tellPieces } from './tell-pieces.ts';
 import { keepYoungGenerationSmall } from './heap.ts';
-import { portError } from '../host/ports.ts';
+import { listenOn } from '../host/listen.ts';
 import { serveSocket, type SeedingWire, type WireContext } from './wire.ts';
 
 export interface SeederConfig {
@@ -40,10 +40,16 @@ export interface PeerInfo {
   peerId: string;
   /** `ip:port` of the connection. */
   address: string;
+  /** The connection's source address. */
+  ip: string;
+  /** Where the peer accepts connections, once its extended handshake told us (BEP 10 `p`). */
+  listenPort: number | undefined;
 }
 
 export interface SeederEvents {
   'peer-connected': [PeerInfo];
+  /** The peer's extended handshake named its listening port: how its announces can be matched to it. */
+  'peer-identified': [PeerInfo];
   'peer-disconnected': [PeerInfo];
   'peer-completed': [PeerInfo];
   /** A tracker did not answer or refused an announce; seeding goes on. */
@@ -131,13 +137,13 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     socket.once('close', () => sockets.delete(socket));
     serveSocket(socket, context, (wire) => {
       wire.on('upload', (bytes: number) => (uploaded += bytes));
-      watchWire(wire, formatAddress(socket.remoteAddress!, socket.remotePort!), pieceCount, events, watched);
+      watchWire(wire, { peerId: wire.peerId, address: formatAddress(socket.remoteAddress!, socket.remotePort!), ip: unmapIPv4(socket.remoteAddress!), listenPort: undefined }, pieceCount, events, watched);
       if (context.revealsGradually) tellPieces(reveal, wire, pieceCount);
     });
   });
   // Recipients of one file are few; a flood of connections is refused before it eats descriptors.
   server.maxConnections = MAX_CONNECTIONS;
-  await listen(server, config.port);
+  await listenOn(server, config.port, 'peer');
   server.on('error', (error) => events.emit('error', error));
 
   const announcer: Announcer = startAnnouncing({
@@ -168,14 +174,6 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
   };
 }
 
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(portError('peer', port, error.code, error)));
-    // Every address, IPv6 and IPv4, like the recipe's seeder: --allow and the firewall decide who gets in.
-    server.listen(port, () => resolve());
-  });
-}
-
 /** The bitfield of a seeder: every piece's bit set, the spare bits of the last byte clear (BEP 3). */
 function fullBitfield(pieceCount: number): Uint8Array {
   const bits = new Uint8Array(Math.ceil(pieceCount / 8)).fill(0xff);
@@ -185,8 +183,8 @@ function fullBitfield(pieceCount: number): Uint8Array {
 }
 
 /** Follows one connection: who it is, how much it holds, and when it holds every piece. */
-function watchWire(wire: SeedingWire, address: string, pieceCount: number, events: EventEmitter<SeederEvents>, watched: Set<WatchedWire>): void {
-  const entry: WatchedWire = { wire, peer: { peerId: wire.peerId, address }, held: 0 };
+function watchWire(wire: SeedingWire, peer: PeerInfo, pieceCount: number, events: EventEmitter<SeederEvents>, watched: Set<WatchedWire>): void {
+  const entry: WatchedWire = { wire, peer, held: 0 };
   watched.add(entry);
   let completed = false;
   const check = (): void => {
@@ -199,6 +197,11 @@ function watchWire(wire: SeedingWire, address: string, pieceCount: number, event
   // A full scan per `have` would cost pieces² over a download: count what the peer holds, and scan
   // only once the count says it may hold everything.
   events.emit('peer-connected', entry.peer);
+  wire.on('extended', (name: string, message: { p?: unknown }) => {
+    if (name !== 'handshake' || typeof message.p !== 'number' || !Number.isInteger(message.p) || message.p <= 0 || message.p > 65535) return;
+    entry.peer.listenPort = message.p;
+    events.emit('peer-identified', entry.peer);
+  });
   wire.on('bitfield', () => {
     entry.held = 0;
     for (let index = 0; index < pieceCount; index++) if (wire.peerPieces.get(index)) entry.held += 1;

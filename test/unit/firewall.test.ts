@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { commandLine, parseTaggedRules, ruleArgs, ruleComment, rulesFor, splitShellWords } from '../../src/host/firewall.ts';
-import { parseCidr } from '../../src/options.ts';
+import { parseCidr } from '../../src/host/cidr.ts';
 
 describe('rule builders', () => {
   const rule = { family: 4 as const, port: 51000, source: undefined, comment: ruleComment(4242, 51000) };

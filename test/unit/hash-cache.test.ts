@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cacheDirectory, HashCache } from '../../src/hashing/hash-cache.ts';
 import { ensureUnchanged, obtainPieces } from '../../src/hashing/pieces.ts';
-import type { HashingEvent } from '../../src/output/reporter.ts';
+import type { HashingEvent } from '../../src/output/events.ts';
 import { inspectSource } from '../../src/content/source.ts';
 import { randomFile, tempDir } from '../support/helpers.ts';
 

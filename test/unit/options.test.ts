@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ShareFileError } from '../../src/errors.ts';
-import { allowsAddress, parseAddress, parseAnnounceUrl, parseCidr, parseCount, parseDuration, parseFirewallMode, parseHostname, parseOptions, parsePort } from '../../src/options.ts';
+import { allowsAddress, parseCidr } from '../../src/host/cidr.ts';
+import { parseAddress, parseAnnounceUrl, parseCount, parseDuration, parseFirewallMode, parseHostname, parseOptions, parsePort } from '../../src/options.ts';
 
 function usageFailure(code: string, pattern: RegExp): (error: unknown) => boolean {
   return (error) => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { allowsAddress } from '../../src/options.ts';
+import { allowsAddress } from '../../src/host/cidr.ts';
 import { ContentReader } from '../../src/content/reader.ts';
 import { newToken, startHttpServer, type HttpServerConfig, type HttpServerHandle } from '../../src/http/server.ts';
 import { createTracker } from '../../src/http/tracker.ts';

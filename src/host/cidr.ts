@@ -1,0 +1,79 @@
+// Address ranges as `--allow` takes them: parsed into canonical form (as iptables prints them), and
+// the check that the tracker and the seeder make of every source address.
+import { BlockList, isIP } from 'node:net';
+import { usageError } from '../errors.ts';
+import { unmapIPv4 } from './ip.ts';
+
+/** An address range, as `--allow` takes it. */
+export interface Cidr {
+  family: 4 | 6;
+  address: string;
+  prefix: number;
+  /** Canonical `address/prefix`, as iptables prints it. */
+  text: string;
+}
+
+/** `10.0.0.0/8`, `2001:db8::/32`, or a single address (a /32 or /128). */
+export function parseCidr(value: string): Cidr {
+  const [address = '', prefixText, extra] = value.trim().split('/');
+  const family = address.includes('%') ? 0 : isIP(address);
+  const maxPrefix = family === 6 ? 128 : 32;
+  const prefix = prefixText === undefined ? maxPrefix : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
+  if (family === 0 || extra !== undefined || !(prefix >= 0 && prefix <= maxPrefix)) {
+    throw usageError('BAD_ADDRESS', `\`${value}\` is not an address range`, 'give an address or a range like 192.0.2.0/24 or 2001:db8::/32');
+  }
+  const network = networkAddress(address, family === 6 ? 6 : 4, prefix);
+  return { family: family === 6 ? 6 : 4, address: network, prefix, text: `${network}/${prefix}` };
+}
+
+/** The range's first address, so that `10.1.2.3/8` reads `10.0.0.0/8` as iptables shows it. */
+function networkAddress(address: string, family: 4 | 6, prefix: number): string {
+  const bytes = family === 4 ? address.split('.').map(Number) : expandIpv6(address);
+  for (let bit = prefix; bit < bytes.length * 8; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
+  if (family === 4) return bytes.join('.');
+  const groups: string[] = [];
+  for (let index = 0; index < 16; index += 2) groups.push(((bytes[index]! << 8) | bytes[index + 1]!).toString(16));
+  return compressIpv6(groups);
+}
+
+function expandIpv6(address: string): number[] {
+  const [head = '', tail] = address.split('::');
+  const parse = (part: string): string[] => (part === '' ? [] : part.split(':'));
+  let groups = parse(head);
+  if (tail !== undefined) {
+    const after = parse(tail);
+    groups = [...groups, ...Array<string>(8 - groups.length - after.length).fill('0'), ...after];
+  }
+  return groups.flatMap((group) => {
+    const value = Number.parseInt(group, 16);
+    return [value >> 8, value & 0xff];
+  });
+}
+
+function compressIpv6(groups: string[]): string {
+  let bestStart = -1;
+  let bestLength = 0;
+  for (let start = 0; start < groups.length; start++) {
+    let length = 0;
+    while (groups[start + length] === '0') length += 1;
+    if (length > bestLength && length > 1) {
+      bestStart = start;
+      bestLength = length;
+    }
+  }
+  if (bestStart < 0) return groups.join(':');
+  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLength).join(':')}`;
+}
+
+/** Loopback always passes: our own seeder announces over it, and it never crosses the firewall. */
+export function allowsAddress(allow: Cidr[]): (ip: string) => boolean {
+  if (allow.length === 0) return () => true;
+  const list = new BlockList();
+  list.addSubnet('127.0.0.0', 8, 'ipv4');
+  list.addAddress('::1', 'ipv6');
+  for (const cidr of allow) list.addSubnet(cidr.address, cidr.prefix, cidr.family === 4 ? 'ipv4' : 'ipv6');
+  return (ip) => {
+    const address = unmapIPv4(ip);
+    return list.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
+  };
+}
