@@ -1,6 +1,6 @@
-// Which blocks the seeder sends when several recipients download at once: new pieces first, each
-// to one recipient, while the uplink is full; copies of pieces already out only when the uplink
-// would otherwise have room, so the recipients trade the rest among themselves.
+// Which blocks the seeder sends when several recipients download at once: each piece to one
+// recipient first; copies of pieces a fellow recipient holds only in windows, so the recipients
+// trade the rest among themselves; copies of pieces nobody holds yet when the uplink has room.
 
 /** A refused piece is sent anyway after this long refused, for as long again (see `mayServe`). */
 export const MAX_REFUSAL_MS = 1000;
@@ -40,16 +40,16 @@ export interface HandOutCounts {
 }
 
 /**
- * Measured with four aria2c recipients of 256 MiB behind a 200 Mbit/s uplink (bench/uplink.ts):
- * aria2c asks each peer for the pieces rarest in its view and, told `reject`, asks the same peer for
- * the same block again at once (it keeps the piece assigned to that connection; only a choke or the
- * piece's completion releases it). So a refusal does not send the requester elsewhere, it only
- * delays the piece. The earlier rule (refuse any piece sent whole once that another recipient
- * holds, in 1 s windows) uploaded 1.22-1.29 times the file and left the link under half its rate
- * for 6-11 s of 20-26: it refused copies while nothing else was waiting to go out. Here a copy is
- * refused only while blocks already wait in our process for the sockets (the kernel's buffers are
- * full), so the uplink never idles while a request is pending. Which pieces recipients ask for at
- * all is the reveal plan's part (reveal.ts): with it, copies come only in the tail.
+ * Which pieces recipients ask for at all is the reveal plan's part (reveal.ts): each piece is told
+ * to one recipient first, so copies come only in the tail, once every recipient is told everything.
+ * There a copy of a piece another connected recipient holds is refused, in windows (MAX_REFUSAL_MS
+ * refusing, then as long sending): aria2c, told `reject`, asks the same peer for the same block
+ * again at once (the piece stays assigned to that connection), so a refusal delays the piece and
+ * meanwhile the recipient fetches its other pieces from its fellows. Serving such copies whenever
+ * the send queue had room made the loopback swarm (four aria2c, 256 MiB, no cap) upload 2.05 times
+ * the file; refusing them in windows, 1.41. A copy of a piece nobody else holds yet (still on its
+ * way to its first recipient) goes out whenever the send queue has room, so the uplink does not
+ * idle while a request waits; behind a 200 Mbit/s cap the queue is rarely that full.
  */
 export class HandOutPolicy {
   readonly #state: HandOutState;
@@ -77,8 +77,10 @@ export class HandOutPolicy {
       this.#firstTaker[index] = requester ?? this;
       return this.#serve(index, 'first');
     }
-    // A copy. Nobody else can pass it on: no other recipient holds it, and its first taker is gone.
-    if (this.#state.holders(index, requester) === 0 && !this.#state.stillFetching(index, taker)) return this.#serve(index, 'onlySource');
+    // A copy. Another recipient holds it: it can pass it on (see the class comment for why in windows).
+    if (this.#state.holders(index, requester) > 0) return this.#refuseForAWhile(index);
+    // Nobody else holds it: its first taker is gone, or still fetching it (sent when the uplink has room).
+    if (!this.#state.stillFetching(index, taker)) return this.#serve(index, 'onlySource');
     if (this.#state.queuedBytes() < ROOM_BYTES) return this.#serve(index, 'room');
     return this.#refuseForAWhile(index);
   }

@@ -49,15 +49,22 @@ describe('HandOutPolicy', () => {
     assert.equal(p.counts.onlySource, 1);
   });
 
-  it('sends copies whenever the uplink has room: it would idle otherwise', () => {
+  it('sends a copy of a piece still on its way to its first recipient whenever the uplink has room', () => {
     const { policy: p, world } = policy({ queued: ROOM_BYTES - 1 });
     p.mayServe(0, 'a');
     p.sent(0, 100);
-    world.holders.set(0, new Set(['a']));
-    assert.ok(p.mayServe(0, 'b'));
+    assert.ok(p.mayServe(0, 'b'), 'a is still fetching it, and the uplink would idle otherwise');
     assert.equal(p.counts.room, 1);
     world.queued = ROOM_BYTES;
-    assert.equal(p.mayServe(0, 'b'), false, 'new pieces fill the queue: the copy waits');
+    assert.equal(p.mayServe(0, 'b'), false, 'blocks wait for the sockets: the copy waits too');
+  });
+
+  it('refuses a copy another recipient holds even when the uplink has room', () => {
+    const { policy: p, world } = policy({ queued: 0 });
+    p.mayServe(0, 'a');
+    p.sent(0, 100);
+    world.holders.set(0, new Set(['a']));
+    assert.equal(p.mayServe(0, 'b'), false, 'b gets it from a');
   });
 
   it('refuses a copy for MAX_REFUSAL_MS at most, then sends it for as long again', () => {
