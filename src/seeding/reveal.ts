@@ -31,10 +31,11 @@ interface Told {
  * policy decides what goes out. Holding back there was slower, measured with four aria2c at
  * 200 Mbit/s on a busy machine: aria2c recipients trade slowly among themselves (each unchokes
  * three peers, chosen every 10 s), so the last ones wait for the sharer. Against libtorrent in the
- * same runs, with copies served whenever the send queue had room: telling only the recipient lacking most, in windows, 25.8-29.8 s (libtorrent
- * 19.3-22.1 s); telling a recipient everything once its fellows served it slower than its share of
- * the uplink, 22.3-31.5 s and 1.30-1.62 times the file (libtorrent 21.7-24.9 s, 1.26-1.30);
- * everything to everyone, 22.2-24.6 s and 1.30-1.38 (libtorrent 21.0-21.4 s, 1.24-1.27).
+ * same runs (copies then served whenever the send queue had room): telling only the recipient
+ * lacking most, in windows, 25.8-29.8 s (libtorrent 19.3-22.1 s); telling a recipient everything
+ * once its fellows served it slower than its share of the uplink, 22.3-31.5 s and 1.30-1.62 times
+ * the file (libtorrent 21.7-24.9 s, 1.26-1.30); everything to everyone, 22.2-24.6 s and 1.30-1.38
+ * (libtorrent 21.0-21.4 s, 1.24-1.27).
  */
 export class RevealPlan {
   readonly #pieceCount: number;
