@@ -17,6 +17,12 @@ export const REQUEST_QUEUE_LENGTH = 256;
  */
 export const MAX_UNSENT_BYTES = 2 * REQUEST_QUEUE_LENGTH * MAX_BLOCK_LENGTH;
 const HANDSHAKE_TIMEOUT_MS = 25_000;
+/**
+ * A refused request is answered this late. aria2c asks again for a rejected block at once, so with
+ * sub-millisecond round trips (loopback, a fast link) refusals became a storm of request and
+ * reject messages that burned the CPU both sides needed for the blocks that did go out.
+ */
+export const REJECT_DELAY_MS = 100;
 
 export interface WireContext {
   infoHash: string;
@@ -135,7 +141,7 @@ function serveRequest(
     return;
   }
   if (!context.mayServe(index, wire)) {
-    respond(new Error(`piece ${index} is left to the other recipients for now`));
+    setTimeout(() => respond(new Error(`piece ${index} is left to the other recipients for now`)), REJECT_DELAY_MS).unref();
     return;
   }
   reader.lend(index, offset, length, (error, lease) => {
