@@ -2,7 +2,7 @@
 // uplink has room or nobody else can pass the piece on.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HandOutPolicy, MAX_REFUSAL_MS, ROOM_BYTES, webSeedPolicy } from '../../src/seeding/hand-out.ts';
+import { HandOutPolicy, MAX_REFUSAL_MS, ROOM_BYTES, SENDING_WINDOW_MS, webSeedPolicy } from '../../src/seeding/hand-out.ts';
 
 interface World {
   /** Which recipients hold each piece. */
@@ -67,7 +67,7 @@ describe('HandOutPolicy', () => {
     assert.equal(p.mayServe(0, 'b'), false, 'b gets it from a');
   });
 
-  it('refuses a copy for MAX_REFUSAL_MS at most, then sends it for as long again', () => {
+  it('refuses a copy for MAX_REFUSAL_MS at most, then sends it for SENDING_WINDOW_MS', () => {
     const { policy: p, world } = policy({ queued: ROOM_BYTES * 10 });
     p.mayServe(0, 'a');
     p.sent(0, 100);
@@ -77,9 +77,9 @@ describe('HandOutPolicy', () => {
     assert.equal(p.mayServe(0, 'b'), false);
     world.now = MAX_REFUSAL_MS;
     assert.equal(p.mayServe(0, 'b'), true, 'after the refusal, a window of sending');
-    world.now = 2 * MAX_REFUSAL_MS - 1;
+    world.now = MAX_REFUSAL_MS + SENDING_WINDOW_MS - 1;
     assert.equal(p.mayServe(0, 'b'), true);
-    world.now = 2 * MAX_REFUSAL_MS;
+    world.now = MAX_REFUSAL_MS + SENDING_WINDOW_MS;
     assert.equal(p.mayServe(0, 'b'), false, 'and then refusing again');
     assert.equal(p.counts.overdue, 2);
   });
