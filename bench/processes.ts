@@ -93,7 +93,7 @@ export async function startLibtorrentSeeder(dir: string, file: string, infoHash:
 }
 
 function shareFileArgs(dir: string, file: string, extra: string[] = []): string[] {
-  return [BIN, file, '--json', '--firewall', 'none', '--ip', '127.0.0.1', '-H', '127.0.0.1', '-o', path.join(dir, `share-${Date.now()}.torrent`), ...extra];
+  return [BIN, file, '--json', '--firewall', 'none', '--port-map', 'none', '--ip', '127.0.0.1', '-H', '127.0.0.1', '-o', path.join(dir, `share-${Date.now()}.torrent`), ...extra];
 }
 
 /** share-file on the file, with the benchmark's own hash cache; resolves at `ready`. */

@@ -24,7 +24,7 @@ function timeCommand(command: string, args: string[]): Promise<number> {
 function timeToReady(file: string, cacheHome: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [BIN, file, '--json', '--firewall', 'none', '--ip', '127.0.0.1', '-H', '127.0.0.1', '-o', `${file}.${Date.now()}.torrent`], {
+    const child = spawn(process.execPath, [BIN, file, '--json', '--firewall', 'none', '--port-map', 'none', '--ip', '127.0.0.1', '-H', '127.0.0.1', '-o', `${file}.${Date.now()}.torrent`], {
       env: { ...process.env, XDG_CACHE_HOME: cacheHome },
       stdio: ['ignore', 'pipe', 'ignore'],
     });

@@ -4,7 +4,7 @@ import type { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { cacheDirectory } from './hashing/hash-cache.ts';
 import { exitCodeFor, formatError, toShareFileError } from './errors.ts';
-import { FIREWALL_MODES, parseOptions, type RawOptions } from './options.ts';
+import { FIREWALL_MODES, PORT_MAP_MODES, parseOptions, type RawOptions } from './options.ts';
 import type { StopReason } from './output/events.ts';
 import type { Reporter as ReporterType } from './output/reporter.ts';
 
@@ -37,12 +37,15 @@ function buildProgram(version: string, env: CliEnvironment): Command {
     .option('-p, --port <port>', 'tracker port (default: a free port in 50000-64999)')
     .option('--peer-port <port>', 'fixed port the seeder listens on (default: tracker port + 1)')
     .option('-H, --hostname <name>', 'host name written into the announce URL (default: this machine\'s host name)')
-    .option('--ip <address>', 'address the tracker hands to peers for this seeder (default: the host name\'s address)')
+    .option('--ip <address>', 'address the tracker hands to peers for this seeder, IPv4 or IPv6 (default: the host name\'s address)')
+    .option('--ip6 <address>', 'IPv6 address handed to IPv6 peers (default: a global or ULA address of the default route\'s interface)')
     .option('-o, --torrent <path>', 'where the .torrent is written (default: ./<file name>-<port>.torrent)')
     .option('--firewall <mode>', `open the ports in the firewall: ${FIREWALL_MODES.join(', ')}`, 'auto')
+    .option('--port-map <mode>', `ask the router to forward the ports: ${PORT_MAP_MODES.join(', ')}`, 'auto')
     .option('--allow <cidr>', 'only these sources may connect (repeatable): firewall rules, tracker and seeder', (value: string, previous: string[] = []) => [...previous, value])
     .option('--announce <url>', 'share through this tracker instead of our own (repeatable); no tracker of our own runs', (value: string, previous: string[] = []) => [...previous, value])
     .option('--web-seed', 'list our HTTP server in the .torrent as a web seed (BEP 19), for clients that cannot reach the peer port')
+    .option('--require-encryption', 'accept only RC4-encrypted peer connections (MSE/PE); clients set to plain BitTorrent cannot connect')
     .option('--json', 'newline-delimited JSON events on stdout')
     .option('--exit-after <n>', 'stop cleanly once n peers have the whole file')
     .option('--timeout <duration>', 'stop cleanly after this long, counted from launch (90s, 15m, 2h)')

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'BAD_ADDRESS'
   | 'BAD_HOSTNAME'
   | 'BAD_FIREWALL_MODE'
+  | 'BAD_PORT_MAP_MODE'
   | 'BAD_URL'
   | 'FILE_MISSING'
   | 'FILE_NOT_REGULAR'
@@ -20,6 +21,7 @@ export type ErrorCode =
   | 'PORT_BUSY'
   | 'FIREWALL_UNAVAILABLE'
   | 'FIREWALL_FAILED'
+  | 'PORT_MAPPING_FAILED'
   | 'NODE_TOO_OLD'
   | 'INTERNAL';
 

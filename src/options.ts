@@ -8,6 +8,8 @@ import { parseCidr } from './host/cidr.ts';
 
 export const FIREWALL_MODES = ['auto', 'iptables', 'none'] as const;
 export type FirewallMode = (typeof FIREWALL_MODES)[number];
+export const PORT_MAP_MODES = ['auto', 'upnp', 'nat-pmp', 'none'] as const;
+export type PortMapMode = (typeof PORT_MAP_MODES)[number];
 
 /** Everything run() needs, validated; defaults that depend on the machine are filled in by run(). */
 export interface ShareOptions {
@@ -16,14 +18,20 @@ export interface ShareOptions {
   peerPort: number | undefined;
   hostname: string | undefined;
   ip: string | undefined;
+  /** The IPv6 address handed to IPv6 peers; undefined: --ip's if it is IPv6, else the default route's. */
+  ip6: string | undefined;
   torrentPath: string | undefined;
   firewall: FirewallMode;
+  /** Ask the router to forward the ports (UPnP IGD, NAT-PMP). */
+  portMap: PortMapMode;
   /** Sources allowed in (firewall, tracker, seeder); empty for everyone. */
   allow: Cidr[];
   /** Other trackers to share through instead of our own; empty for our own. */
   announce: string[];
   /** List our HTTP server in the .torrent as a web seed (BEP 19). */
   webSeed: boolean;
+  /** Accept only RC4-encrypted peer connections (MSE), no plain BitTorrent handshakes. */
+  requireEncryption: boolean;
   json: boolean;
   /** Stop cleanly once this many peers have the whole file. */
   exitAfter: number | undefined;
@@ -43,11 +51,14 @@ export interface RawOptions {
   peerPort?: string | undefined;
   hostname?: string | undefined;
   ip?: string | undefined;
+  ip6?: string | undefined;
   torrent?: string | undefined;
   firewall?: string | undefined;
+  portMap?: string | undefined;
   allow?: string[] | undefined;
   announce?: string[] | undefined;
   webSeed?: boolean | undefined;
+  requireEncryption?: boolean | undefined;
   json?: boolean | undefined;
   exitAfter?: string | undefined;
   timeout?: string | undefined;
@@ -141,6 +152,21 @@ export function parseFirewallMode(value: string): FirewallMode {
   return mode;
 }
 
+export function parsePortMapMode(value: string): PortMapMode {
+  const mode = PORT_MAP_MODES.find((candidate) => candidate === value.trim().toLowerCase());
+  if (!mode) {
+    throw usageError('BAD_PORT_MAP_MODE', `unknown port-map mode \`${value}\``, `use one of ${PORT_MAP_MODES.join(', ')}`);
+  }
+  return mode;
+}
+
+/** `--ip6`: an IPv6 address peers can reach. */
+export function parseIpv6Address(value: string): string {
+  const address = parseAddress(value);
+  if (isIP(address) !== 6) throw usageError('BAD_ADDRESS', `\`${value}\` is not an IPv6 address`, 'give an IPv6 address like 2001:db8::10 with --ip6, and an IPv4 one with --ip');
+  return address;
+}
+
 /** The positional form (`file [port] [hostname] [ip]`) and the flags mean the same; both at once must agree. */
 function pick(flag: string | undefined, positional: string | undefined, name: string): string | undefined {
   if (flag !== undefined && positional !== undefined && flag !== positional) {
@@ -172,11 +198,14 @@ export function parseOptions(raw: RawOptions, cwd: string): ShareOptions {
     peerPort,
     hostname: hostname === undefined ? undefined : parseHostname(hostname),
     ip: ip === undefined ? undefined : parseAddress(ip),
+    ip6: raw.ip6 === undefined ? undefined : parseIpv6Address(raw.ip6),
     torrentPath: raw.torrent === undefined ? undefined : path.resolve(cwd, raw.torrent),
     firewall: raw.firewall === undefined ? 'auto' : parseFirewallMode(raw.firewall),
+    portMap: raw.portMap === undefined ? 'auto' : parsePortMapMode(raw.portMap),
     allow: (raw.allow ?? []).map(parseCidr),
     announce: [...new Set((raw.announce ?? []).map(parseAnnounceUrl))],
     webSeed: raw.webSeed ?? false,
+    requireEncryption: raw.requireEncryption ?? false,
     json: raw.json ?? false,
     exitAfter: raw.exitAfter === undefined ? undefined : parseCount(raw.exitAfter, '--exit-after'),
     timeoutMs: raw.timeout === undefined ? undefined : parseDuration(raw.timeout, '--timeout'),

@@ -8,16 +8,17 @@ import { inspectSource, type SharedContent } from './content/source.ts';
 import { HashCache } from './hashing/hash-cache.ts';
 import { obtainPieces } from './hashing/pieces.ts';
 import { buildMetadata, claimTorrentPath, encodeTorrentFile, magnetLink, pieceLengthFor, removeTorrentFile, writeTorrentFile, type TorrentMetadata } from './hashing/torrent.ts';
-import { chooseVisibleAddress } from './host/address.ts';
+import { chooseUrlHost, chooseVisibleAddress, defaultIpv6Address } from './host/address.ts';
 import { FirewallStep } from './host/firewall-step.ts';
 import { allowsAddress } from './host/cidr.ts';
-import { formatAddress } from './host/ip.ts';
+import { isLoopback } from './host/ip.ts';
 import { choosePorts } from './host/ports.ts';
-import { shareUrls } from './http/share-urls.ts';
+import { askRouter, handOutPeers, mapOnRouter, serverBases, torrentByHost } from './host/reach.ts';
+import { shareUrls, type ShareUrls } from './http/share-urls.ts';
 import { networkLoader } from './load-network.ts';
 import type { ShareOptions } from './options.ts';
 import type { ReadyEvent, ShareEvent, StopReason } from './output/events.ts';
-import { changeReporter, reportSkipped } from './output/notices.ts';
+import { changeReporter, portMappedEvent, reportSkipped } from './output/notices.ts';
 import type { Reporter } from './output/reporter.ts';
 import { followRecipients } from './output/follow.ts';
 import { webSeedPolicy, type WebSeedPolicy } from './seeding/hand-out.ts';
@@ -73,8 +74,9 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const source = await inspectSource(options.file);
   reportSkipped(source, emit);
   const { trackerPort, peerPort } = await choosePorts(options.trackerPort, options.peerPort);
-  const hostname = options.hostname ?? osHostname();
-  const ip = options.ip ?? (await visibleAddress(hostname, emit));
+  const { ip, ip6, urlHost } = await chooseAddresses(options, emit);
+  // The router is asked now and answers (or not, within 2 s) while the content hashes.
+  const routerQuery = askRouter(options.portMap, ip, urlHost);
 
   // 2. Claim the .torrent path now (never overwriting anything), so a bad path fails before hashing.
   const torrentPath = options.torrentPath ?? path.join(env.cwd, `${source.name}-${trackerPort}.torrent`);
@@ -93,20 +95,25 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const reader = new ContentReader({ files: source.files, pieceLength: metadata.pieceLength, pieces: metadata.pieces, onChange: changeReporter(source, emit) });
   cleanup.defer('the shared files', () => reader.close());
 
-  // 5. Write the .torrent: our tracker (or the ones named with --announce), and with --web-seed
-  //    our HTTP server as its web seed (see webSeedPolicy for why not by default).
+  // 5. Map the ports on the router that answered (each deletion registered at once). Write the
+  //    .torrent: our tracker at every URL that reaches it, the internet's first (or the ones named
+  //    with --announce), and with --web-seed our HTTP server as its web seed (see webSeedPolicy).
+  const mapped = await mapOnRouter(routerQuery, { trackerPort, peerPort }, { required: options.portMap !== 'auto', cleanup, onNotice: (message) => emit({ event: 'warning', message }) });
+  if (mapped) emit(portMappedEvent(mapped, { trackerPort, peerPort }));
+  const reach = { urlHost, ip, ip6, trackerPort, peerPort, mapped, givenName: options.hostname };
+  const servers = serverBases(reach);
   const peerId = makePeerId(env.version);
-  const urls = shareUrls(options.announce, source, hostname, trackerPort, network.httpServer.newToken(), network.httpServer);
-  const torrentFile = encodeTorrentFile(metadata, urls.announce, `share-file ${env.version}`, options.webSeed ? [urls.webSeed] : []);
+  const urls = shareUrls(options.announce, source, servers.all, network.httpServer.newToken(), network.httpServer);
+  const { torrentFile, torrentForHost } = torrentFiles(metadata, urls, servers.all, options.webSeed, `share-file ${env.version}`);
   await writeTorrentFile(torrentPath, torrentFile);
 
   // 6. Start the HTTP server: our tracker (unless --announce), and under the token the .torrent
   //    and the content itself.
   const allows = allowsAddress(options.allow);
-  const tracker = urls.ownTracker ? network.tracker.createTracker({ infoHash: metadata.infoHash, seeder: { peerId, ip, port: peerPort } }) : undefined;
+  const tracker = urls.ownTracker ? network.tracker.createTracker({ infoHash: metadata.infoHash, seeder: { peerId, ip, port: peerPort }, reach: { ip6, external: mapped && { ip: mapped.externalAddress, port: mapped.peerPort } } }) : undefined;
   const handOut: { policy: WebSeedPolicy | undefined } = { policy: undefined };
   const content = { name: source.name, kind: source.kind, files: source.files, reader, version: metadata.infoHash, handOut };
-  const http = await network.httpServer.startHttpServer({ port: trackerPort, token: urls.token, torrentFile, content, tracker, allows });
+  const http = await network.httpServer.startHttpServer({ port: trackerPort, token: urls.token, torrentFile, torrentForHost, content, tracker, allows });
   cleanup.defer(urls.ownTracker ? 'the tracker' : 'the HTTP server', () => http.close());
   throwIfStopped(stopSignal);
 
@@ -117,26 +124,51 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   // 8. Seed on the fixed peer port. With our tracker, the seeder announces over loopback, which
   //    always reaches it, even where the host name does not resolve to this machine from here.
   const seederAnnounce = urls.ownTracker ? [`http://127.0.0.1:${trackerPort}/announce`] : urls.announce;
-  const seeder = await network.seeder.startSeeder({ infoHash: metadata.infoHash, peerId, port: peerPort, info: metadata.info, reader, announce: seederAnnounce, clientName: `share-file/${env.version}`, allows });
+  const seeder = await network.seeder.startSeeder({ infoHash: metadata.infoHash, peerId, port: peerPort, info: metadata.info, reader, announce: seederAnnounce, clientName: `share-file/${env.version}`, allows, requireEncryption: options.requireEncryption });
   cleanup.defer('the seeder', () => seeder.close());
   reportTrackerWarnings(seeder, emit);
   handOut.policy = webSeedPolicy(seeder.handOut, () => Math.max(seeder.connectedPeers(), tracker?.recipients() ?? 0));
   throwIfStopped(stopSignal);
 
   // 9. Tell the person what to hand the recipient.
-  const peer = formatAddress(ip, peerPort);
-  const magnet = magnetLink({ infoHash: metadata.infoHash, name: source.name, announce: urls.announce, peer });
-  emit({ event: 'ready', infoHash: metadata.infoHash, name: source.name, kind: source.kind, length: source.length, files: source.files.length, torrent: torrentPath, torrentUrl: urls.torrentUrl, webUrl: urls.webUrl, magnet, announce: urls.announce, trackerPort, peerPort, ip, peer } satisfies ReadyEvent);
+  const peers = handOutPeers(reach);
+  const magnet = magnetLink({ infoHash: metadata.infoHash, name: source.name, announce: urls.announce, peers });
+  const lanTorrentUrl = servers.lan === undefined ? undefined : urls.at(servers.lan).torrentUrl;
+  emit({ event: 'ready', infoHash: metadata.infoHash, name: source.name, kind: source.kind, length: source.length, files: source.files.length, torrent: torrentPath, torrentUrl: urls.torrentUrl, webUrl: urls.webUrl, magnet, announce: urls.announce, trackerPort, peerPort, ip, peer: peers[0]!, peers, lanTorrentUrl, ip6, externalIp: mapped?.externalAddress } satisfies ReadyEvent);
 
   // 10. Follow the recipients until told to stop.
   return followRecipients({ exitAfter: options.exitAfter, source, seeder, http, tracker, ownPeerId: peerId, emit, stop, cleanup });
 }
 
-/** The address recipients are told, with a notice when it is not the host name's own. */
-async function visibleAddress(hostname: string, emit: (event: ShareEvent) => void): Promise<string> {
-  const visible = await chooseVisibleAddress(hostname);
-  if (visible.notice) emit({ event: 'warning', message: visible.notice });
-  return visible.ip;
+/**
+ * The addresses recipients are told, with a notice wherever one is not the obvious one: the visible
+ * IPv4 (or IPv6) address; for IPv6 peers --ip6 or the default route's global or ULA address; and
+ * the host the URLs carry, a name only where recipients can resolve it.
+ */
+async function chooseAddresses(options: ShareOptions, emit: (event: ShareEvent) => void): Promise<{ ip: string; ip6: string | undefined; urlHost: string }> {
+  const hostname = options.hostname ?? osHostname();
+  let ip = options.ip;
+  if (ip === undefined) {
+    const visible = await chooseVisibleAddress(hostname);
+    if (visible.notice) emit({ event: 'warning', message: visible.notice });
+    ip = visible.ip;
+  }
+  const ip6 = options.ip6 ?? (ip.includes(':') ? ip : isLoopback(ip) ? undefined : await defaultIpv6Address());
+  const urlHost = await chooseUrlHost(options.hostname, hostname, ip);
+  if (urlHost.notice) emit({ event: 'warning', message: urlHost.notice });
+  return { ip, ip6, urlHost: urlHost.host };
+}
+
+/**
+ * The .torrent written to disk (the first server URL's tracker), and, served over HTTP, one that
+ * announces to the URL it was fetched from: a LAN recipient's tracker is then one the LAN reaches.
+ * The info hash is the same in all of them.
+ */
+function torrentFiles(metadata: TorrentMetadata, urls: ShareUrls, servers: string[], webSeed: boolean, createdBy: string): { torrentFile: Buffer; torrentForHost: ((host: string | undefined) => Buffer) | undefined } {
+  const torrentFile = encodeTorrentFile(metadata, urls.announce, createdBy, webSeed ? [urls.webSeed] : []);
+  if (!urls.ownTracker) return { torrentFile, torrentForHost: undefined };
+  const forServer = (server: string): Buffer => encodeTorrentFile(metadata, [`${server}/announce`], createdBy, webSeed ? [urls.at(server).webSeed] : []);
+  return { torrentFile, torrentForHost: torrentByHost(servers, forServer, torrentFile) };
 }
 
 /** Piece hashes from the workers or the cache, and the torrent's metadata built from them. */

@@ -63,7 +63,10 @@ declare module 'parse-torrent' {
 declare module 'bittorrent-protocol' {
   import { Duplex } from 'node:stream';
   export default class Protocol extends Duplex {
-    constructor(type?: string);
+    /** `peEnabled`: 0 no MSE, 1 MSE offering plaintext and RC4, 2 MSE with RC4 only. */
+    constructor(type?: string, peEnabled?: 0 | 1 | 2);
+    /** As the initiator, sends MSE step 1 for this torrent (hex info hash). */
+    startEncryption(infoHash: string): void;
     peerId: string;
     hasFast: boolean;
     uploaded: number;

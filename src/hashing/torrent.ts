@@ -85,15 +85,15 @@ export interface MagnetParts {
   infoHash: string;
   name: string;
   announce: string[];
-  /** `ip:port` of a peer that has the file (BEP 9 `x.pe`), so clients can start without the tracker. */
-  peer: string | undefined;
+  /** `ip:port` of peers that have the file (BEP 9 `x.pe`), so clients can start without the tracker. */
+  peers: string[];
 }
 
 export function magnetLink(parts: MagnetParts): string {
   const fields = [`xt=urn:btih:${parts.infoHash}`, `dn=${encodeURIComponent(parts.name)}`];
   for (const url of parts.announce) fields.push(`tr=${encodeURIComponent(url)}`);
   // Left unescaped: `ip:port` and `[v6]:port` are valid in a query, and not every client unescapes x.pe.
-  if (parts.peer) fields.push(`x.pe=${parts.peer}`);
+  for (const peer of parts.peers) fields.push(`x.pe=${peer}`);
   return `magnet:?${fields.join('&')}`;
 }
 

@@ -34,6 +34,51 @@ export async function chooseVisibleAddress(hostname: string): Promise<VisibleAdd
   };
 }
 
+/**
+ * The host the URLs carry. A name given with -H is the user's word. The machine's own name is used
+ * only where recipients can resolve it: not a bare single-label name (no DNS serves it to others),
+ * and not one that resolves only to loopback here (Debian's 127.0.1.1), else the visible address.
+ */
+export async function chooseUrlHost(givenName: string | undefined, machineName: string, visibleIp: string): Promise<{ host: string; notice: string | undefined }> {
+  if (givenName !== undefined) return { host: givenName, notice: undefined };
+  if (isIP(machineName) !== 0) return { host: machineName, notice: undefined };
+  const resolved = await resolveAll(machineName);
+  const why = !machineName.includes('.')
+    ? `the host name \`${machineName}\` is a bare name other machines may not resolve`
+    : resolved.length === 0
+      ? `the host name \`${machineName}\` does not resolve here`
+      : resolved.every(isLoopback)
+        ? `the host name \`${machineName}\` resolves only to loopback here`
+        : undefined;
+  if (why === undefined) return { host: machineName, notice: undefined };
+  return { host: visibleIp, notice: `${why}, so the URLs carry ${visibleIp}; give -H <name> to put a name recipients resolve in them` };
+}
+
+/**
+ * The IPv6 address IPv6 peers get: a global (preferred) or unique-local address of the interface
+ * that carries the IPv6 default route; undefined without one (link-local means nothing to a peer).
+ */
+export async function defaultIpv6Address(): Promise<string | undefined> {
+  const name = await defaultIpv6RouteInterface();
+  if (name === undefined) return undefined;
+  const candidates = (networkInterfaces()[name] ?? []).filter((entry) => entry.family === 'IPv6' && !entry.internal && /^[23]|^f[cd]/i.test(entry.address));
+  return (candidates.find((entry) => /^[23]/.test(entry.address)) ?? candidates[0])?.address;
+}
+
+/** /proc/net/ipv6_route: destination, prefix length, ..., interface; the default route is ::/0. */
+async function defaultIpv6RouteInterface(): Promise<string | undefined> {
+  try {
+    const table = await readFile('/proc/net/ipv6_route', 'utf8');
+    for (const line of table.split('\n')) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length >= 10 && /^0{32}$/.test(fields[0]!) && fields[1] === '00' && fields[9] !== 'lo') return fields[9];
+    }
+  } catch {
+    // No IPv6, or not Linux.
+  }
+  return undefined;
+}
+
 async function resolveAll(hostname: string): Promise<string[]> {
   try {
     return (await lookup(hostname, { all: true })).map((entry) => entry.address);

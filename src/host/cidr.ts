@@ -1,6 +1,7 @@
 // Address ranges as `--allow` takes them: parsed into canonical form (as iptables prints them), and
 // the check that the tracker and the seeder make of every source address.
 import { BlockList, isIP } from 'node:net';
+import type { NetworkInterfaceInfo } from 'node:os';
 import { usageError } from '../errors.ts';
 import { unmapIPv4 } from './ip.ts';
 
@@ -75,5 +76,39 @@ export function allowsAddress(allow: Cidr[]): (ip: string) => boolean {
   return (ip) => {
     const address = unmapIPv4(ip);
     return list.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
+  };
+}
+
+const NOT_PUBLIC = new BlockList();
+for (const [network, prefix] of [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['100.64.0.0', 10], ['169.254.0.0', 16], ['127.0.0.0', 8], ['192.0.2.0', 24], ['198.51.100.0', 24], ['203.0.113.0', 24], ['198.18.0.0', 15]] as const) {
+  NOT_PUBLIC.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [['fc00::', 7], ['fe80::', 10], ['::1', 128], ['2001:db8::', 32]] as const) NOT_PUBLIC.addSubnet(network, prefix, 'ipv6');
+
+/** An address the internet routes to us: not private, shared (CGNAT), link-local, loopback or documentation. */
+export function isPublic(ip: string): boolean {
+  const address = unmapIPv4(ip);
+  const family = isIP(address);
+  if (family === 0) return false;
+  return !NOT_PUBLIC.check(address, family === 6 ? 'ipv6' : 'ipv4');
+}
+
+/** Whether an address is on one of these interfaces' subnets (or loopback): a requester on our LAN. */
+export function onLinkTest(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): (ip: string) => boolean {
+  const list = new BlockList();
+  list.addSubnet('127.0.0.0', 8, 'ipv4');
+  list.addAddress('::1', 'ipv6');
+  for (const entries of Object.values(interfaces)) {
+    for (const entry of entries ?? []) {
+      const [network, prefix] = (entry.cidr ?? '').split('/');
+      if (!network || prefix === undefined) continue;
+      const family = entry.family === 'IPv6' ? 6 : 4;
+      list.addSubnet(networkAddress(network, family, Number(prefix)), Number(prefix), family === 6 ? 'ipv6' : 'ipv4');
+    }
+  }
+  return (ip) => {
+    const address = unmapIPv4(ip.split('%')[0] ?? '');
+    const family = isIP(address);
+    return family !== 0 && list.check(address, family === 6 ? 'ipv6' : 'ipv4');
   };
 }

@@ -6,6 +6,12 @@ export function unmapIPv4(ip: string): string {
   return /^::ffff:\d{1,3}(\.\d{1,3}){3}$/i.test(ip) ? ip.slice(7) : ip;
 }
 
+/** An IPv6 address as `new URL` prints it (lower case, longest zero run shortened), for comparisons. */
+export function canonicalIp(ip: string | undefined): string | undefined {
+  if (ip === undefined || !ip.includes(':')) return ip;
+  return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+}
+
 export function isLoopback(ip: string): boolean {
   const address = unmapIPv4(ip);
   return address.startsWith('127.') || address === '::1';

@@ -12,6 +12,11 @@ export interface HttpServerConfig {
   /** The secret every path but the tracker's starts with (see newToken). */
   token: string;
   torrentFile: Buffer;
+  /**
+   * The .torrent for a request's Host header: the same info, announcing to the URL the recipient
+   * fetched it from (a LAN URL where the internet one does not loop back). Default: torrentFile.
+   */
+  torrentForHost?: (host: string | undefined) => Buffer;
   /** What is shared; its name places it: the .torrent is `/<token>/<name>.torrent`, the content `/<token>/<name>`. */
   content: WebContent;
   /** Absent when the torrent names other trackers (`--announce`). */
@@ -86,7 +91,7 @@ export async function startHttpServer(config: HttpServerConfig): Promise<HttpSer
     // Compare digests of equal length in constant time: a wrong token costs what a right one does.
     if (!parts || !timingSafeEqual(digest(webSeed ? head.slice(0, -WEB_SEED_SUFFIX.length) : head), expected)) return notFound(res);
     const [, first, ...rest] = parts;
-    if (first === `${name}.torrent` && rest.length === 0 && !webSeed) return sendTorrent(req, res, config.torrentFile);
+    if (first === `${name}.torrent` && rest.length === 0 && !webSeed) return sendTorrent(req, res, config.torrentForHost?.(req.headers.host) ?? config.torrentFile);
     if (first === name) return serveContent(req, res, rest, `/${head}/${encodeURIComponent(name)}`, config.content, { ...hooks, webSeed });
     notFound(res);
   });

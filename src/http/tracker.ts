@@ -2,15 +2,20 @@
 // out at its visible address. It answers requests that the HTTP server (http-server.ts) routes to it.
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Server as TrackerServer, type AnnounceParams } from 'bittorrent-tracker';
 import bencode from 'bencode';
-import { formatAddress, isLoopback, unmapIPv4 } from '../host/ip.ts';
+import { onLinkTest } from '../host/cidr.ts';
+import { canonicalIp, formatAddress, isLoopback, unmapIPv4 } from '../host/ip.ts';
+import { rewriteAnnounceReply, seederEntriesFor, type SeederEndpoints } from './tracker-peers.ts';
 
 export interface TrackerConfig {
   infoHash: string;
   /** Our own seeder: the tracker hands it out at `ip:port`, wherever its announce came from. */
   seeder: { peerId: string; ip: string; port: number };
+  /** Where else the seeder is reached: its IPv6 address, the router's mapping, which requesters are local. */
+  reach?: { ip6?: string | undefined; external?: { ip: string; port: number } | undefined; isLocal?: (ip: string) => boolean };
 }
 
 export interface AnnouncedPeer {
@@ -42,29 +47,15 @@ export const MAX_PEERS = 500;
 
 export function createTracker(config: TrackerConfig): Tracker {
   const events = new EventEmitter<TrackerEvents>();
-  const tracker = new TrackerServer({
-    http: false,
-    udp: false,
-    ws: false,
-    stats: false,
-    interval: ANNOUNCE_INTERVAL_MS,
-    peersCacheLength: MAX_PEERS,
-    filter: (infoHash, params, callback) => {
-      if (infoHash !== config.infoHash) {
-        callback(new Error('this tracker serves one torrent only'));
-        return;
-      }
-      if (params.peer_id === config.seeder.peerId && isOwnAddress(params.ip)) {
-        // bittorrent-tracker takes the peer's address from the socket, which for our own seeder is
-        // a local address (127.0.0.1, or 127.0.1.1 behind a Debian host name). Hand out the address
-        // the recipient can reach instead: the original recipe's `--ip` twist.
-        rewriteAddress(params, config.seeder.ip, config.seeder.port);
-        // The seeder waits for recipients to connect; a peer list would only hand it itself.
-        params.numwant = 0;
-      }
-      callback(null);
-    },
-  });
+  const { seeder, reach = {} } = config;
+  const endpoints: SeederEndpoints = {
+    peerId: seeder.peerId,
+    port: seeder.port,
+    lan: { ip4: isIPv4(seeder.ip) ? seeder.ip : undefined, ip6: canonicalIp(reach.ip6 ?? (isIPv6(seeder.ip) ? seeder.ip : undefined)) },
+    external: reach.external,
+    isLocal: reach.isLocal ?? onLinkTest(networkInterfaces()),
+  };
+  const tracker = trackerServer(config);
   // Malformed requests are the client's problem: they get a bencoded failure, the tracker carries on.
   tracker.on('warning', (error: Error) => events.emit('warning', error));
   const lastSeen = new Map<string, number>();
@@ -84,7 +75,13 @@ export function createTracker(config: TrackerConfig): Tracker {
     events,
     handle: (req, res, path, url) => {
       if (path === '/announce') {
-        tracker.onHttpRequest(req, res, { action: 'announce' });
+        // Our own seeder is handed no peers, not even itself.
+        const fromSeeder = queryValues(url, 'peer_id').some((id) => id.toString('hex') === seeder.peerId);
+        const entries = fromSeeder ? { ip4: undefined, ip6: undefined } : seederEntriesFor(req.socket.remoteAddress ?? '', endpoints);
+        // The reply passes through rewriteAnnounceReply on its way out: bittorrent-tracker ends the
+        // response with one res.end(body) and touches nothing else of it.
+        const reply = { end: (body?: Buffer) => res.end(body === undefined ? undefined : rewriteAnnounceReply(body, entries, endpoints)) };
+        tracker.onHttpRequest(req, reply as unknown as ServerResponse, { action: 'announce' });
         return true;
       }
       if (path === '/scrape') {
@@ -107,6 +104,33 @@ export function createTracker(config: TrackerConfig): Tracker {
     },
     close: () => new Promise<void>((resolve) => tracker.close(() => resolve())),
   };
+}
+
+/** bittorrent-tracker's server for our one torrent, our own seeder's announce given its visible address. */
+function trackerServer(config: TrackerConfig): TrackerServer {
+  return new TrackerServer({
+    http: false,
+    udp: false,
+    ws: false,
+    stats: false,
+    interval: ANNOUNCE_INTERVAL_MS,
+    peersCacheLength: MAX_PEERS,
+    filter: (infoHash, params, callback) => {
+      if (infoHash !== config.infoHash) {
+        callback(new Error('this tracker serves one torrent only'));
+        return;
+      }
+      if (params.peer_id === config.seeder.peerId && isOwnAddress(params.ip)) {
+        // bittorrent-tracker takes the peer's address from the socket, which for our own seeder is
+        // a local address (127.0.0.1, or 127.0.1.1 behind a Debian host name). Hand out the address
+        // the recipient can reach instead: the original recipe's `--ip` twist.
+        rewriteAddress(params, config.seeder.ip, config.seeder.port);
+        // The seeder waits for recipients to connect; a peer list would only hand it itself.
+        params.numwant = 0;
+      }
+      callback(null);
+    },
+  });
 }
 
 /** The raw bytes of every `name=` in a query string: info hashes are binary, percent-encoded. */

@@ -20,8 +20,30 @@ export interface ReadyEvent {
   trackerPort: number;
   peerPort: number;
   ip: string;
-  /** `ip:port` of the seeder, as the magnet's `x.pe` carries it. */
+  /** `ip:port` of the seeder, as the magnet's first `x.pe` carries it. */
   peer: string;
+  /** Every `x.pe` of the magnet: the router's external address first, then the LAN and IPv6 ones. */
+  peers: string[];
+  /** The .torrent URL on the LAN, when torrentUrl is the internet one (routers often have no hairpin NAT). */
+  lanTorrentUrl: string | undefined;
+  /** The address IPv6 peers get from the tracker. */
+  ip6: string | undefined;
+  /** The router's external address, with a port mapping. */
+  externalIp: string | undefined;
+}
+
+export interface PortMappedEvent {
+  event: 'port-mapped';
+  protocol: 'upnp' | 'nat-pmp';
+  router: string;
+  externalIp: string;
+  /** Our port and the external port the router granted for it (they may differ). */
+  trackerPort: number;
+  externalTrackerPort: number;
+  peerPort: number;
+  externalPeerPort: number;
+  /** Seconds, renewed at half-life while sharing; 0 from a router that grants only permanent mappings. */
+  lifetime: number;
 }
 
 export interface ProgressEvent {
@@ -50,6 +72,7 @@ export type StopReason = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'timeout' | 'exit-aft
 export type ShareEvent =
   | HashingEvent
   | ReadyEvent
+  | PortMappedEvent
   | { event: 'peer-connected'; peer: string; peerId: string }
   | { event: 'peer-disconnected'; peer: string; peerId: string }
   | ProgressEvent

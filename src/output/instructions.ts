@@ -1,6 +1,6 @@
 // What to hand the recipient, as a person reads it.
 import { formatBytes, shellQuote } from './format.ts';
-import type { ReadyEvent } from './events.ts';
+import type { PortMappedEvent, ReadyEvent } from './events.ts';
 
 export function recipientInstructions(ready: ReadyEvent): string {
   const what = ready.kind === 'folder' ? `the folder ${ready.name} (${ready.files} files, ${formatBytes(ready.length)})` : `${ready.name} (${formatBytes(ready.length)})`;
@@ -15,10 +15,17 @@ export function recipientInstructions(ready: ReadyEvent): string {
     `share-file: sharing ${what}, info hash ${ready.infoHash}`,
     'Hand the recipient one of these:',
     `  .torrent URL   ${ready.torrentUrl}`,
+    ...(ready.lanTorrentUrl ? [`  on the LAN     ${ready.lanTorrentUrl}`] : []),
     `  .torrent file  ${ready.torrent}`,
     `  magnet         ${ready.magnet}`,
     `  with aria2c    aria2c --seed-time=0 ${shellQuote(ready.torrentUrl)}`,
     plainHttp,
     `${tracker}; seeding at ${ready.peer} (the magnet's x.pe, for clients that start from it). Press Ctrl-C to stop.`,
   ].join('\n');
+}
+
+export function portMappedLine(mapped: PortMappedEvent): string {
+  const name = mapped.protocol === 'upnp' ? 'UPnP' : 'NAT-PMP';
+  const lease = mapped.lifetime === 0 ? 'until share-file stops' : `for ${Math.round(mapped.lifetime / 60)} min at a time, renewed while sharing`;
+  return `share-file: the ${name} router at ${mapped.router} forwards ${mapped.externalIp} ports ${mapped.externalTrackerPort} and ${mapped.externalPeerPort} to ports ${mapped.trackerPort} and ${mapped.peerPort} here, ${lease}`;
 }

@@ -1,6 +1,8 @@
-// Warnings about the shared content, worded once: files left out of a folder, and changes on disk.
+// Warnings about the shared content, worded once (files left out of a folder, changes on disk), and
+// the event that says what the router maps.
 import type { SharedContent } from '../content/source.ts';
-import type { ShareEvent } from './events.ts';
+import type { MappedPorts } from '../host/port-mapping/port-mapping.ts';
+import type { PortMappedEvent, ShareEvent } from './events.ts';
 
 type Emit = (event: ShareEvent) => void;
 
@@ -27,5 +29,20 @@ export function changeReporter(source: SharedContent, emit: Emit): (piece: numbe
     if (changedPieces <= 3 || Number.isInteger(Math.log2(changedPieces))) {
       emit({ event: 'warning', message: `piece ${piece} of \`${source.name}\` no longer matches the .torrent and is not sent (${changedPieces} such pieces so far); share it again once it has stopped changing` });
     }
+  };
+}
+
+/** `port-mapped`: our ports and the external ones the router granted for them. */
+export function portMappedEvent(mapped: MappedPorts, ports: { trackerPort: number; peerPort: number }): PortMappedEvent {
+  return {
+    event: 'port-mapped',
+    protocol: mapped.protocol,
+    router: mapped.router,
+    externalIp: mapped.externalAddress,
+    trackerPort: ports.trackerPort,
+    externalTrackerPort: mapped.trackerPort,
+    peerPort: ports.peerPort,
+    externalPeerPort: mapped.peerPort,
+    lifetime: mapped.lifetimeSeconds,
   };
 }

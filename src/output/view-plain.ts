@@ -1,7 +1,7 @@
 // The view for logs, pipes and NO_COLOR: whole lines only, and a status line at most every 30 s.
 import type { Writable } from 'node:stream';
 import { formatBytes, formatDuration, formatRate } from './format.ts';
-import { recipientInstructions } from './instructions.ts';
+import { portMappedLine, recipientInstructions } from './instructions.ts';
 import type { HashingEvent, ShareEvent, View } from './events.ts';
 
 export const STATUS_INTERVAL_MS = 30_000;
@@ -31,6 +31,8 @@ export class PlainView implements View {
         return this.#line(`share-file: ${event.peer} has the whole ${event.via === 'http' ? 'file over HTTP' : 'torrent'} (${event.completedPeers} so far)`);
       case 'warning':
         return this.#line(`warning: ${event.message}`);
+      case 'port-mapped':
+        return this.#line(portMappedLine(event));
       case 'stopped':
         return this.#line(`share-file: stopped (${event.reason}); everything it set up is undone`);
       case 'peer-connected':

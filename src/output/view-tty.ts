@@ -2,7 +2,7 @@
 import type { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import { formatBytes, formatDuration, formatRate } from './format.ts';
-import { recipientInstructions } from './instructions.ts';
+import { portMappedLine, recipientInstructions } from './instructions.ts';
 import type { ProgressEvent, ShareEvent, View } from './events.ts';
 
 type Row = ReturnType<cliProgress.MultiBar['create']>;
@@ -83,6 +83,8 @@ export class TtyView implements View {
         return this.#log(`share-file: ${event.peer} has the whole ${event.via === 'http' ? 'file over HTTP' : 'torrent'} (${event.completedPeers} so far)`);
       case 'warning':
         return this.#log(`warning: ${event.message}`);
+      case 'port-mapped':
+        return this.#log(portMappedLine(event));
       case 'stopped':
         this.close();
         this.#stderr.write(`share-file: stopped (${event.reason}); everything it set up is undone\n`);

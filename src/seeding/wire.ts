@@ -1,162 +1,250 @@
-// One recipient's connection: the BitTorrent handshake, then the blocks it asks for, read through
-// the ContentReader as the hand-out policy allows. Built on bittorrent-protocol, webtorrent's own
-// wire, without webtorrent's client around it (see seeder.ts for why).
+// One recipient's connection: the handshake (plain or MSE-obfuscated), then the blocks it asks for,
+// read through the ContentReader as the hand-out policy allows and as fast as its socket drains.
+//
+// The seeder used bittorrent-protocol's Wire until it met hostile input: its parser buffered
+// whatever a length prefix announced (and read prefixes of 2 GiB and up as negative numbers), its
+// extended handshakes went through a bencode decoder that loops forever on a negative string
+// length, it answered each request as soon as it came (2000 queued requests meant 2000 blocks in
+// memory) and found requests by linear search. A seeder speaks a small part of the protocol; it is
+// written out here, every length, index and offset checked before use.
 import type { Socket } from 'node:net';
-import Wire from 'bittorrent-protocol';
-import utMetadata from 'ut_metadata';
-import type { ContentReader, Lease } from '../content/reader.ts';
+import { ByteQueue, nextMessage } from './frames.ts';
+import { IncomingHandshake, type HandshakeOutcome } from './handshake.ts';
+import * as message from './messages.ts';
+import { MessageId } from './messages.ts';
+import { answerMetadata, OUR_METADATA_ID, ourExtendedHandshake, readExtendedHandshake } from './metadata.ts';
+import { Outbox } from './outbox.ts';
+import { HANDSHAKE_TIMEOUT_MS, KEEP_ALIVE_MS, MAX_BLOCK_LENGTH, MAX_SOCKET_BACKLOG, RECEIVE_TIMEOUT_MS, REQUEST_QUEUE_LENGTH, SEND_STALL_MS } from './limits.ts';
+import type { Rc4 } from './encryption/rc4.ts';
+import { BlockServer, type ServingContext } from './block-server.ts';
+import { PeerPieces } from './peer-pieces.ts';
 
-/** BEP 3 clients ask for 16 KiB blocks; libtorrent and webtorrent drop peers asking for more than 128 KiB. */
-export const MAX_BLOCK_LENGTH = 128 * 1024;
-/** How many requests a recipient may have outstanding, told in the extended handshake (BEP 10 `reqq`). */
-export const REQUEST_QUEUE_LENGTH = 256;
-/**
- * Answered blocks not yet written to the socket. A recipient keeps at most `reqq` requests
- * outstanding, so more than this unsent means it asks without reading: it is dropped rather than
- * let grow our memory.
- */
-export const MAX_UNSENT_BYTES = 2 * REQUEST_QUEUE_LENGTH * MAX_BLOCK_LENGTH;
-const HANDSHAKE_TIMEOUT_MS = 25_000;
-/**
- * A refused request is answered this late. aria2c asks again for a rejected block at once, so with
- * sub-millisecond round trips (loopback, a fast link) refusals became a storm of request and
- * reject messages that burned the CPU both sides needed for the blocks that did go out.
- */
-export const REJECT_DELAY_MS = 100;
-
-export interface WireContext {
-  infoHash: string;
-  peerId: string;
+export interface WireContext extends ServingContext {
+  infoHash: Buffer;
+  peerId: Buffer;
   /** `v` in the extended handshake: the client name recipients show. */
   clientName: string;
   /** The bencoded info dictionary, for recipients that come with a magnet link (BEP 9). */
   info: Buffer;
-  reader: ContentReader;
-  /** Every piece's bit set: for recipients without the fast extension (BEP 6), which get `have all`. */
-  fullBitfield: Uint8Array;
-  /** Whether recipients hear of pieces one by one (the reveal plan) rather than all at once. */
-  revealsGradually: boolean;
-  /** Whether to send a block of this piece now (see HandOutPolicy), and what was sent. */
-  mayServe: (piece: number, requester: SeedingWire) => boolean;
-  onServed: (piece: number, bytes: number) => void;
+  requireEncryption: boolean;
 }
 
-export type SeedingWire = Wire;
+export interface WireHooks {
+  onReady: (connection: PeerConnection) => void;
+  onClose: (connection: PeerConnection) => void;
+  /** The peer's extended handshake named the port it listens on. */
+  onListenPort: (connection: PeerConnection, port: number) => void;
+  /** The peer now holds every piece (told once). */
+  onComplete: (connection: PeerConnection) => void;
+}
 
-/**
- * Speaks BitTorrent on an accepted socket. Calls `onReady` once the recipient's handshake named our
- * torrent and we answered; a wrong torrent, our own peer id or a silent peer closes the socket.
- */
-export function serveSocket(socket: Socket, context: WireContext, onReady: (wire: SeedingWire) => void): SeedingWire {
-  const wire = new Wire('tcpIncoming');
-  const close = (): void => {
-    wire.destroy();
-    socket.destroy();
-  };
-  const handshakeTimer = setTimeout(close, HANDSHAKE_TIMEOUT_MS);
-  handshakeTimer.unref();
-  socket.on('error', close);
-  socket.on('close', close);
-  socket.pipe(wire);
-  // The wire's messages go to the socket one by one, each block with the callback that hands its
-  // buffer back to the reader once the socket has written it (see ContentReader.lend). Messages
-  // sent in the same tick go out in one writev: header and block of a piece message were two
-  // writes, and seeding 1 GiB to aria2c took 1.7-1.9 s of CPU that way, 1.0-1.3 s corked.
-  const unsent: Unsent = { leases: new Map(), bytes: 0 };
-  let corked = false;
-  const uncork = (): void => {
-    corked = false;
-    socket.uncork();
-  };
-  wire.on('data', (chunk: Uint8Array) => {
-    if (!corked) {
-      corked = true;
-      socket.cork();
-      process.nextTick(uncork);
+export class PeerConnection {
+  readonly socket: Socket;
+  readonly #context: WireContext;
+  readonly #hooks: WireHooks;
+  readonly #outbox: Outbox;
+  readonly #server: BlockServer;
+  readonly #received = new ByteQueue();
+  #handshake: IncomingHandshake | undefined;
+  #decrypt: Rc4 | undefined;
+  #fast = false;
+  #peerMetadataId = 0;
+  readonly pieces: PeerPieces;
+  #ready = false;
+  #closed = false;
+  #toldComplete = false;
+  #maxMessage: number;
+  readonly startedAt = Date.now();
+  /** Last sign the peer wants data (handshake, interest, a request, a block written). */
+  lastActive = Date.now();
+  #lastReceived = Date.now();
+  #lastSent = Date.now();
+  peerId = '';
+  encryption: HandshakeOutcome['encryption'] = 'none';
+  interested = false;
+
+  constructor(socket: Socket, context: WireContext, hooks: WireHooks) {
+    this.socket = socket;
+    this.#context = context;
+    this.#hooks = hooks;
+    this.#outbox = new Outbox(socket, context.budget);
+    this.#server = new BlockServer(
+      { ...context, mayServe: (piece) => context.mayServe(piece, this) },
+      this.#outbox,
+      () => (this.#lastSent = Date.now()),
+      (index, offset, length) => this.#reject(index, offset, length),
+    );
+    this.#outbox.onWritten = () => {
+      this.lastActive = Date.now();
+      this.#server.pump();
+    };
+    this.pieces = new PeerPieces(context.reader.pieceCount);
+    this.#maxMessage = Math.max(1 + this.pieces.bitfieldLength, 9 + MAX_BLOCK_LENGTH);
+    this.#handshake = new IncomingHandshake({ infoHash: context.infoHash, requireEncryption: context.requireEncryption, send: (bytes) => socket.write(bytes) });
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    for (const event of ['error', 'end', 'close']) socket.on(event, () => this.close());
+  }
+
+  /** After `have none` at the handshake, a `have` for each piece the reveal plan gives this peer. */
+  tellHave = (index: number): void => void (this.#closed || this.#send(message.have(index)));
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Requests queued or blocks unsent: the peer is being served. */
+  get busy(): boolean {
+    return this.#server.busy;
+  }
+
+  get uploaded(): number {
+    return this.#server.uploaded;
+  }
+
+  uploadRate(): number {
+    return this.#server.rate.perSecond();
+  }
+
+  /** Closes what is overdue: a slow handshake, a silent peer, a peer that stopped reading. */
+  sweep(now: number): void {
+    if (!this.#ready && now - this.startedAt > HANDSHAKE_TIMEOUT_MS) return this.close();
+    if (now - this.#lastReceived > RECEIVE_TIMEOUT_MS) return this.close();
+    if (this.#outbox.hasUnsent && now - this.#outbox.lastProgress > SEND_STALL_MS) return this.close();
+    if (this.#ready && now - this.#lastSent > KEEP_ALIVE_MS) this.#send(message.keepAlive());
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#server.close();
+    this.#outbox.close();
+    this.socket.destroy();
+    this.#hooks.onClose(this);
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#closed) return;
+    this.#lastReceived = Date.now();
+    try {
+      if (this.#handshake) return this.#onHandshakeData(chunk);
+      if (this.#decrypt) this.#decrypt.process(chunk);
+      this.#received.push(chunk);
+      this.#readMessages();
+    } catch {
+      // A peer's bad bytes (HandshakeError, MseError, FrameError, BdecodeError) cost its
+      // connection, nothing else.
+      this.close();
     }
-    const lease = unsent.leases.get(chunk);
-    if (!lease) return socket.write(chunk);
-    unsent.leases.delete(chunk);
-    socket.write(chunk, () => {
-      unsent.bytes -= chunk.length;
-      lease.release();
-    });
-  });
-  wire.on('end', () => socket.end());
-  wire.on('close', () => {
-    clearTimeout(handshakeTimer);
-    // Blocks answered but never sent: nothing will write them now.
-    for (const lease of unsent.leases.values()) lease.release();
-    unsent.leases.clear();
-    close();
-  });
+  }
 
-  wire.use(utMetadata(context.info));
-  wire.extendedHandshake.v = context.clientName;
-  wire.extendedHandshake.reqq = REQUEST_QUEUE_LENGTH;
-
-  wire.once('handshake', (infoHash: string, peerId: string) => {
-    clearTimeout(handshakeTimer);
+  #onHandshakeData(chunk: Buffer): void {
+    const outcome = this.#handshake!.receive(chunk);
+    if (!outcome) return;
+    this.#handshake = undefined;
     // Our own address can come back to us (a recipient's tracker list, a magnet's x.pe): no self-talk.
-    if (infoHash !== context.infoHash || peerId === context.peerId) {
-      close();
+    if (outcome.peer.peerId.equals(this.#context.peerId)) return this.close();
+    this.peerId = outcome.peer.peerId.toString('hex');
+    this.encryption = outcome.encryption;
+    this.#decrypt = outcome.decrypt;
+    if (outcome.encrypt) this.#outbox.encryptWith(outcome.encrypt);
+    this.#fast = outcome.peer.fast;
+    this.#send(message.handshake(this.#context.infoHash, this.#context.peerId));
+    if (outcome.peer.extended) {
+      const handshake = ourExtendedHandshake({ clientName: this.#context.clientName, metadataSize: this.#context.info.length, requestQueueLength: REQUEST_QUEUE_LENGTH });
+      this.#send(message.extended(0, handshake));
+    }
+    if (this.#fast) this.#send(message.simple(MessageId.haveNone));
+    this.#ready = true;
+    this.lastActive = Date.now();
+    this.#hooks.onReady(this);
+    this.#received.push(outcome.rest);
+    this.#readMessages();
+  }
+
+  #readMessages(): void {
+    for (let payload = nextMessage(this.#received, this.#maxMessage); payload && !this.#closed; payload = nextMessage(this.#received, this.#maxMessage)) {
+      if (payload.length > 0) this.#onMessage(payload[0]!, payload.subarray(1));
+      if (this.pieces.complete && !this.#toldComplete && !this.#closed) {
+        this.#toldComplete = true;
+        this.#hooks.onComplete(this);
+      }
+    }
+  }
+
+  #onMessage(id: number, payload: Buffer): void {
+    switch (id) {
+      case MessageId.interested:
+        if (payload.length !== 0) return this.close();
+        // Every interested recipient is unchoked: the hand-out policy, not choking, spreads the pieces.
+        if (!this.interested) this.#send(message.simple(MessageId.unchoke));
+        this.interested = true;
+        this.lastActive = Date.now();
+        return;
+      case MessageId.notInterested:
+        this.interested = false;
+        return;
+      case MessageId.have:
+        if (payload.length !== 4) return this.close();
+        return this.pieces.add(payload.readUInt32BE(0));
+      case MessageId.bitfield:
+        if (!this.pieces.set(payload)) this.close();
+        return;
+      case MessageId.haveAll:
+        return this.pieces.addAll();
+      case MessageId.request:
+        return this.#onRequest(payload);
+      case MessageId.cancel: {
+        const block = message.blockOf(payload);
+        if (!block) return this.close();
+        return this.#server.requests.cancel(block.index, block.offset, block.length);
+      }
+      case MessageId.extended:
+        return this.#onExtended(payload);
+      default:
+        // choke, unchoke, piece, port, suggest, have none, reject, allowed fast and ids we do not
+        // know: nothing a seeder acts on. Their length is bounded by the frame limit.
+        return;
+    }
+  }
+
+  #onRequest(payload: Buffer): void {
+    const block = message.blockOf(payload);
+    if (!block) return this.close();
+    const { index, offset, length } = block;
+    const { reader } = this.#context;
+    // Out of range or oversized: a broken or hostile peer.
+    if (index >= reader.pieceCount || length === 0 || length > MAX_BLOCK_LENGTH || offset + length > reader.lengthOfPiece(index)) return this.close();
+    this.lastActive = Date.now();
+    // Asking while choked: refused (BEP 6). More than we said we would queue: refused, or dropped
+    // when the peer cannot be told (it would wait forever for the block).
+    if (!this.interested) return this.#reject(index, offset, length);
+    if (this.#server.requests.size >= REQUEST_QUEUE_LENGTH) return this.#reject(index, offset, length, true);
+    this.#server.requests.add(index, offset, length);
+    this.#server.pump();
+  }
+
+  #reject(index: number, offset: number, length: number, orClose = false): void {
+    if (this.#fast) this.#send(message.reject(index, offset, length));
+    else if (orClose) this.close();
+  }
+
+  #onExtended(payload: Buffer): void {
+    if (payload.length === 0) return this.close();
+    if (payload[0] === 0) {
+      const handshake = readExtendedHandshake(payload.subarray(1));
+      this.#peerMetadataId = handshake.metadataId;
+      if (handshake.listenPort !== undefined) this.#hooks.onListenPort(this, handshake.listenPort);
       return;
     }
-    wire.handshake(context.infoHash, context.peerId, { dht: false, fast: true });
-    // Told gradually (see reveal.ts): `have none` now, then `have` for each piece given to this recipient.
-    if (context.revealsGradually) {
-      if (wire.hasFast) wire.haveNone();
-    } else if (wire.hasFast) wire.haveAll();
-    else wire.bitfield(context.fullBitfield);
-    // Every interested recipient is unchoked: the hand-out policy, not choking, spreads the pieces.
-    wire.on('interested', () => wire.unchoke());
-    wire.on('request', (index: number, offset: number, length: number, respond: (error: Error | null, block?: Uint8Array) => void) => {
-      serveRequest(context, wire, unsent, index, offset, length, respond);
-    });
-    wire.setKeepAlive(true);
-    onReady(wire);
-  });
-  return wire;
-}
-
-/** Blocks answered and not yet written to the socket: the leases to release, and their bytes. */
-interface Unsent {
-  leases: Map<Uint8Array, Lease>;
-  bytes: number;
-}
-
-function serveRequest(
-  context: WireContext,
-  wire: Wire,
-  unsent: Unsent,
-  index: number,
-  offset: number,
-  length: number,
-  respond: (error: Error | null, block?: Uint8Array) => void,
-): void {
-  const { reader } = context;
-  // Out of range, oversized or asking faster than it reads: a broken or hostile peer.
-  if (!Number.isInteger(index) || index < 0 || length <= 0 || length > MAX_BLOCK_LENGTH || offset < 0 || offset + length > reader.lengthOfPiece(index) || unsent.bytes > MAX_UNSENT_BYTES) {
-    wire.destroy();
-    return;
+    if (payload[0] !== OUR_METADATA_ID) return;
+    const answer = answerMetadata(payload.subarray(1), this.#context.info);
+    if (answer && this.#peerMetadataId !== 0) this.#send(message.extended(this.#peerMetadataId, answer));
   }
-  if (!context.mayServe(index, wire)) {
-    setTimeout(() => respond(new Error(`piece ${index} is left to the other recipients for now`)), REJECT_DELAY_MS).unref();
-    return;
-  }
-  reader.lend(index, offset, length, (error, lease) => {
-    if (!lease) return respond(error);
-    // Cancelled meanwhile, or the connection is gone: the wire would drop the block unsent.
-    if (wire.destroyed || !isRequested(wire, index, offset, length)) return lease.release();
-    context.onServed(index, length);
-    unsent.leases.set(lease.bytes, lease);
-    unsent.bytes += length;
-    respond(null, lease.bytes);
-  });
-}
 
-/** Whether the request is still waiting for its block (not cancelled, not answered). */
-function isRequested(wire: Wire, index: number, offset: number, length: number): boolean {
-  for (const request of wire.peerRequests) if (request.piece === index && request.offset === offset && request.length === length) return true;
-  return false;
+  #send(bytes: Buffer): void {
+    if (this.#closed) return;
+    this.#outbox.send(bytes);
+    this.#lastSent = Date.now();
+    if (this.socket.writableLength > MAX_SOCKET_BACKLOG) this.close();
+  }
 }

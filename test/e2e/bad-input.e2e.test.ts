@@ -45,9 +45,11 @@ describe('bad input', () => {
     { name: 'equal ports', args: () => [file, '--port', '50100', '--peer-port', '50100', ...base], code: 2, pattern: /both `50100`/ },
     { name: 'a busy tracker port', args: () => [file, '--port', String(busyPort), '--peer-port', '50111', ...base], code: 1, pattern: () => new RegExp(`tracker port \`${busyPort}\` is already in use`) },
     { name: 'a busy peer port', args: () => [file, '--peer-port', String(busyPort), ...base], code: 1, pattern: () => new RegExp(`peer port \`${busyPort}\` is already in use`) },
-    { name: 'a bad address', args: () => [file, '--ip', '300.1.1.1', '-H', '127.0.0.1', '--firewall', 'none'], code: 2, pattern: /`300\.1\.1\.1` is not an IP address/ },
-    { name: 'a bad host name', args: () => [file, '--ip', '127.0.0.1', '-H', 'no such host', '--firewall', 'none'], code: 2, pattern: /`no such host` is not a valid host name/ },
-    { name: 'an unknown firewall mode', args: () => [file, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'ufw'], code: 2, pattern: /unknown firewall mode `ufw`/ },
+    { name: 'a bad address', args: () => [file, '--ip', '300.1.1.1', '-H', '127.0.0.1', '--firewall', 'none', '--port-map', 'none'], code: 2, pattern: /`300\.1\.1\.1` is not an IP address/ },
+    { name: 'a bad host name', args: () => [file, '--ip', '127.0.0.1', '-H', 'no such host', '--firewall', 'none', '--port-map', 'none'], code: 2, pattern: /`no such host` is not a valid host name/ },
+    { name: 'an unknown firewall mode', args: () => [file, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'ufw', '--port-map', 'none'], code: 2, pattern: /unknown firewall mode `ufw`/ },
+    { name: 'an unknown port-map mode', args: () => [file, ...base, '--port-map', 'pcp'], code: 2, pattern: /unknown port-map mode `pcp`; use one of auto, upnp, nat-pmp, none/ },
+    { name: 'an IPv4 address for --ip6', args: () => [file, ...base, '--ip6', '10.220.1.2'], code: 2, pattern: /`10\.220\.1\.2` is not an IPv6 address/ },
     { name: 'an unwritable .torrent path', args: () => [file, '-o', '/nonexistent-dir/x.torrent', ...base], code: 1, pattern: /`\/nonexistent-dir\/x\.torrent`/ },
     { name: 'an existing .torrent path', args: () => [file, '-o', 'good.bin', ...base], code: 1, pattern: /`.*good\.bin` \(EEXIST\).*never overwrites/ },
     { name: 'an unknown option', args: () => [file, '--bogus'], code: 2, pattern: /unknown option '--bogus'/ },
@@ -86,7 +88,7 @@ describe('bad input', () => {
     const help = await runShare(['--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: share-file \[options\] <file> \[port\] \[hostname\] \[ip\]/);
-    for (const flag of ['--port', '--peer-port', '--hostname', '--ip', '--torrent', '--firewall', '--json', '--version']) assert.ok(help.stdout.includes(flag), flag);
+    for (const flag of ['--port', '--peer-port', '--hostname', '--ip', '--ip6', '--torrent', '--firewall', '--port-map', '--json', '--version']) assert.ok(help.stdout.includes(flag), flag);
     const version = await runShare(['-V']);
     assert.equal(version.code, 0);
     assert.match(version.stdout, /^\d+\.\d+\.\d+$/);

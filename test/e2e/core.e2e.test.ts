@@ -17,7 +17,7 @@ describe('sharing a 32 MiB file on loopback', () => {
   before(async () => {
     dir = await tempDir();
     file = await randomFile(dir, FILE_NAME, SIZE);
-    share = startShare([file, '--ip', '127.0.0.1', '--hostname', '127.0.0.1', '--firewall', 'none'], { cwd: dir });
+    share = startShare([file, '--ip', '127.0.0.1', '--hostname', '127.0.0.1', '--firewall', 'none', '--port-map', 'none'], { cwd: dir });
     ready = await share.waitForEvent('ready');
   });
 

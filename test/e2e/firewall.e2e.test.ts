@@ -195,13 +195,13 @@ describe('without a usable iptables', () => {
   const noIptables = { PATH: '/nonexistent' };
 
   it('--firewall iptables fails with exit 1 and leaves nothing behind', async () => {
-    const result = await runShare([file, '--firewall', 'iptables', '--ip', '127.0.0.1', '-H', '127.0.0.1'], { cwd: dir, env: noIptables });
+    const result = await runShare([file, '--firewall', 'iptables', '--port-map', 'none', '--ip', '127.0.0.1', '-H', '127.0.0.1'], { cwd: dir, env: noIptables });
     assert.equal(result.code, 1);
     assert.equal(result.stderr, 'error: cannot change the firewall: iptables is not installed; run share-file as root (or with password-less sudo for iptables), or use --firewall auto or none\n');
   });
 
   it('--firewall auto warns once with the exact commands, and shares anyway', async () => {
-    const share = startShare([file, '--ip', '127.0.0.1', '-H', '127.0.0.1'], { cwd: dir, env: noIptables });
+    const share = startShare([file, '--port-map', 'none', '--ip', '127.0.0.1', '-H', '127.0.0.1'], { cwd: dir, env: noIptables });
     const ready = await share.waitForEvent('ready');
     await stopShare(share);
     const warnings = share.events.filter((event) => event.event === 'warning');
@@ -213,7 +213,7 @@ describe('without a usable iptables', () => {
   });
 
   it('as a user who is not root and has no sudo, --firewall iptables fails cleanly', async () => {
-    const share = startShare(['--firewall', 'iptables', file, '--ip', '127.0.0.1', '-H', '127.0.0.1'], { cwd: dir, json: false, command: await asNobody(dir) });
+    const share = startShare(['--firewall', 'iptables', '--port-map', 'none', file, '--ip', '127.0.0.1', '-H', '127.0.0.1'], { cwd: dir, json: false, command: await asNobody(dir) });
     const { code } = await share.exited;
     assert.equal(code, 1, share.stderr());
     assert.match(share.stderr(), /^error: cannot change the firewall: (sudo|iptables).*; run share-file as root/);

@@ -13,7 +13,7 @@ describe('the running CLI', () => {
   before(async () => {
     dir = await tempDir();
     const file = await randomFile(dir, 'f.bin', 50_000);
-    share = startShare([file, '--ip', '127.0.0.55', '-H', '127.0.0.1', '--firewall', 'none'], { cwd: dir });
+    share = startShare([file, '--ip', '127.0.0.55', '-H', '127.0.0.1', '--firewall', 'none', '--port-map', 'none'], { cwd: dir });
     ready = await share.waitForEvent('ready');
   });
   after(async () => {

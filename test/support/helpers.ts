@@ -10,8 +10,8 @@ import path from 'node:path';
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'share-file.js');
 
-/** Flags that keep a share on loopback and leave the firewall alone. */
-export const LOOPBACK = ['--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none'];
+/** Flags that keep a share on loopback and leave the firewall and the router alone. */
+export const LOOPBACK = ['--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'none', '--port-map', 'none'];
 
 export async function tempDir(prefix = 'share-file-test-'): Promise<string> {
   return mkdtemp(path.join(tmpdir(), prefix));

@@ -1,5 +1,7 @@
-// A bare BitTorrent peer for tests: handshake, interest, and block requests on one TCP connection.
+// Peers for tests: a well-behaved one (bittorrent-protocol's wire, plain or with its own MSE), and
+// a raw socket that sends exactly the bytes a test writes, for the hostile cases.
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import Protocol from 'bittorrent-protocol';
 
@@ -12,12 +14,19 @@ export interface BarePeer {
   close(): void;
 }
 
-export function connectPeer(host: string, port: number, infoHash: string): Promise<BarePeer> {
+export interface PeerOptions {
+  /** MSE through bittorrent-protocol's implementation: offering both methods, or RC4 only. */
+  encryption?: 'offer-both' | 'rc4-only';
+  fast?: boolean;
+}
+
+export function connectPeer(host: string, port: number, infoHash: string, options: PeerOptions = {}): Promise<BarePeer> {
   return new Promise((resolve, reject) => {
     const socket: Socket = connect(port, host);
-    const wire = new Protocol();
+    const wire = options.encryption ? new Protocol('tcpOutgoing', options.encryption === 'rc4-only' ? 2 : 1) : new Protocol();
     socket.on('error', reject);
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    closed.then(() => reject(new Error('the seeder closed the connection before unchoking')));
     socket.pipe(wire).pipe(socket);
     wire.setTimeout(3000, true);
     wire.once('handshake', () => {
@@ -38,6 +47,51 @@ export function connectPeer(host: string, port: number, infoHash: string): Promi
         },
       });
     });
-    wire.handshake(infoHash, randomBytes(20).toString('hex'), { dht: false });
+    const handshake = (): void => wire.handshake(infoHash, randomBytes(20).toString('hex'), { dht: false, fast: options.fast ?? false });
+    if (!options.encryption) return handshake();
+    wire.once('crypto-handshake', handshake);
+    socket.once('connect', () => wire.startEncryption(infoHash));
   });
+}
+
+/** A connection that sends what the test writes and keeps what the seeder sends. */
+export interface RawPeer {
+  socket: Socket;
+  received(): Buffer;
+  closed: Promise<void>;
+  isClosed(): boolean;
+}
+
+export async function connectRaw(host: string, port: number, options: { read?: boolean } = {}): Promise<RawPeer> {
+  const socket = connect(port, host);
+  const chunks: Buffer[] = [];
+  // A peer that does not read: no 'data' listener, so the kernel's buffers fill and stay full.
+  if (options.read !== false) socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  socket.on('error', () => {});
+  let isClosed = false;
+  const closed = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      isClosed = true;
+      resolve();
+    }),
+  );
+  await once(socket, 'connect');
+  return { socket, received: () => Buffer.concat(chunks), closed, isClosed: () => isClosed };
+}
+
+/** The bytes of a plain BitTorrent handshake: extension protocol and, if asked, fast extension. */
+export function handshakeBytes(infoHash: string, options: { fast?: boolean } = {}): Buffer {
+  const reserved = Buffer.alloc(8);
+  reserved[5] = 0x10;
+  if (options.fast) reserved[7] = 0x04;
+  return Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol'), reserved, Buffer.from(infoHash, 'hex'), randomBytes(20)]);
+}
+
+/** A length-prefixed message. */
+export function messageBytes(id: number, ...numbers: number[]): Buffer {
+  const bytes = Buffer.alloc(5 + 4 * numbers.length);
+  bytes.writeUInt32BE(1 + 4 * numbers.length, 0);
+  bytes[4] = id;
+  numbers.forEach((number, at) => bytes.writeUInt32BE(number, 5 + 4 * at));
+  return bytes;
 }

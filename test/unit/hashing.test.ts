@@ -126,7 +126,7 @@ describe('the .torrent file', () => {
     assert.equal(parsed.name, 'ä b.bin');
     assert.equal(parsed.private, true);
     assert.deepEqual(parsed.announce, ['http://h:5/announce']);
-    const fromMagnet = await parseTorrent(magnetLink({ infoHash: metadata.infoHash, name: 'ä b.bin', announce: ['http://h:5/announce'], peer: '192.0.2.1:6' }));
+    const fromMagnet = await parseTorrent(magnetLink({ infoHash: metadata.infoHash, name: 'ä b.bin', announce: ['http://h:5/announce'], peers: ['192.0.2.1:6'] }));
     assert.equal(fromMagnet.infoHash, metadata.infoHash);
     assert.deepEqual(fromMagnet.announce, ['http://h:5/announce']);
     assert.deepEqual(fromMagnet.peerAddresses, ['192.0.2.1:6']);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ShareFileError } from '../../src/errors.ts';
 import { allowsAddress, parseCidr } from '../../src/host/cidr.ts';
-import { parseAddress, parseAnnounceUrl, parseCount, parseDuration, parseFirewallMode, parseHostname, parseOptions, parsePort } from '../../src/options.ts';
+import { parseAddress, parseAnnounceUrl, parseCount, parseDuration, parseFirewallMode, parseHostname, parseIpv6Address, parseOptions, parsePort, parsePortMapMode } from '../../src/options.ts';
 
 function usageFailure(code: string, pattern: RegExp): (error: unknown) => boolean {
   return (error) => {
@@ -68,6 +68,21 @@ describe('parseFirewallMode', () => {
   });
 });
 
+describe('parsePortMapMode and --ip6', () => {
+  it('knows auto, upnp, nat-pmp and none', () => {
+    for (const mode of ['auto', 'upnp', 'nat-pmp', 'none']) assert.equal(parsePortMapMode(mode), mode);
+    assert.equal(parsePortMapMode('UPnP'), 'upnp');
+  });
+  it('refuses anything else, naming the value and the modes', () => {
+    assert.throws(() => parsePortMapMode('pcp'), (error) => usageFailure('BAD_PORT_MAP_MODE', /unknown port-map mode `pcp`/)(error) && /auto, upnp, nat-pmp, none/.test((error as ShareFileError).hint!));
+  });
+  it('takes an IPv6 address for --ip6 and refuses IPv4 there', () => {
+    assert.equal(parseIpv6Address('fd00:220:1::2'), 'fd00:220:1::2');
+    assert.throws(() => parseIpv6Address('10.220.1.2'), usageFailure('BAD_ADDRESS', /`10\.220\.1\.2` is not an IPv6 address/));
+    assert.throws(() => parseIpv6Address('fe80::1%eth0'), usageFailure('BAD_ADDRESS', /not an IP address/));
+  });
+});
+
 describe('parseOptions', () => {
   it('fills defaults and resolves paths against the working directory', () => {
     const options = parseOptions({ file: 'vm.img' }, '/home/me');
@@ -77,11 +92,14 @@ describe('parseOptions', () => {
       peerPort: undefined,
       hostname: undefined,
       ip: undefined,
+      ip6: undefined,
       torrentPath: undefined,
       firewall: 'auto',
+      portMap: 'auto',
       allow: [],
       announce: [],
       webSeed: false,
+      requireEncryption: false,
       json: false,
       exitAfter: undefined,
       timeoutMs: undefined,

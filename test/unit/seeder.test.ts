@@ -13,7 +13,7 @@ import { startSeeder, type SeederHandle } from '../../src/seeding/seeder.ts';
 import { inspectSource } from '../../src/content/source.ts';
 import { buildMetadata, type TorrentMetadata } from '../../src/hashing/torrent.ts';
 import { randomFile, tempDir } from '../support/helpers.ts';
-import { connectPeer } from '../support/peer-wire.ts';
+import { connectPeer, connectRaw, handshakeBytes, messageBytes } from '../support/peer-wire.ts';
 
 const PIECE_LENGTH = 256 * 1024;
 const BLOCK = 16 * 1024;
@@ -115,15 +115,18 @@ describe('the seeder', () => {
     }
   });
 
-  it('drops a recipient that keeps asking without reading what it was sent', { timeout: 20_000 }, async () => {
-    const peer = await connectPeer('127.0.0.1', port, metadata.infoHash);
+  it('drops a recipient without the fast extension that asks past its queue without reading', { timeout: 20_000 }, async () => {
+    // A raw socket that never reads: the kernel's buffers fill, then the seeder holds at most its
+    // per-peer share unsent and queues the rest. 6144 distinct requests (a duplicate of a queued one
+    // is ignored) pass the 2000 it advertised, and a peer without BEP 6 cannot be refused.
+    const peer = await connectRaw('127.0.0.1', port, { read: false });
     const dropped = new Promise<void>((resolve) => seeder.events.once('peer-disconnected', () => resolve()));
-    peer.stopReading();
-    // 96 MiB of requests: more than the seeder holds unread for one peer (64 MiB) plus what the
-    // kernel's socket buffers take.
-    for (let request = 0; request < 6144; request++) peer.request(request % 4, 0, BLOCK).catch(() => {});
+    const requests = [handshakeBytes(metadata.infoHash), messageBytes(2)];
+    for (let request = 0; request < 6144; request++) requests.push(messageBytes(6, request % 4, 0, BLOCK - Math.floor(request / 4)));
+    peer.socket.write(Buffer.concat(requests));
+    // The peer does not read, so it never sees the hang-up: the seeder's side tells.
     await dropped;
-    peer.close();
+    peer.socket.destroy();
   });
 
   it('says nothing to a peer that comes for another torrent, and hangs up', async () => {

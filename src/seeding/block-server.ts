@@ -1,0 +1,110 @@
+// Answers one peer's queued block requests lazily: a block is read only when the peer's socket and
+// the seeder's send budget have room for it, so 2000 queued requests are 2000 small records, not
+// 2000 blocks in memory.
+import type { Outbox, LentBytes } from './outbox.ts';
+import { RateMeter } from './rate.ts';
+import { RequestQueue } from './request-queue.ts';
+import { PEER_READS, PEER_UNSENT_BYTES, type SendBudget } from './send-budget.ts';
+import { pieceHeader } from './messages.ts';
+
+/** Where blocks come from: the ContentReader. */
+export interface BlockSource {
+  readonly pieceCount: number;
+  lengthOfPiece(index: number): number;
+  lend(index: number, offset: number, length: number, callback: (error: Error | null, lease?: LentBytes) => void): void;
+}
+
+export interface ServingContext {
+  reader: BlockSource;
+  /** Whether to send a block of this piece now (see HandOutPolicy), and what was sent. */
+  mayServe: (piece: number, requester?: unknown) => boolean;
+  onServed: (piece: number, bytes: number) => void;
+  budget: SendBudget;
+}
+
+export class BlockServer {
+  readonly requests = new RequestQueue();
+  readonly rate = new RateMeter();
+  uploaded = 0;
+  /** Called when a block went out, and when one will not be served (to send a BEP 6 reject). */
+  readonly #onSent: () => void;
+  readonly #reject: (index: number, offset: number, length: number) => void;
+  readonly #context: ServingContext;
+  readonly #outbox: Outbox;
+  #reads = 0;
+  #closed = false;
+  #pumping = false;
+  readonly #resume = (): void => this.pump();
+
+  constructor(context: ServingContext, outbox: Outbox, onSent: () => void, reject: (index: number, offset: number, length: number) => void) {
+    this.#context = context;
+    this.#outbox = outbox;
+    this.#onSent = onSent;
+    this.#reject = reject;
+  }
+
+  /** Requests queued or blocks unsent: the peer is being served. */
+  get busy(): boolean {
+    return this.requests.size > 0 || this.#outbox.hasUnsent;
+  }
+
+  /**
+   * Reads the next blocks while this peer's and the seeder's unsent data leave room. Unsent is
+   * counted twice: the buffers blocks keep alive (many blocks can share one hot read window) and
+   * the bytes queued on the socket (each block queued is a write of its own).
+   */
+  pump(): void {
+    // The reader answers from a cached window synchronously: its callback must not start a second
+    // loop inside this one.
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      this.#fill();
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #fill(): void {
+    const { budget } = this.#context;
+    while (!this.#closed && this.#reads < PEER_READS && this.#outbox.ledger.bytes < PEER_UNSENT_BYTES && this.#outbox.queuedBytes < PEER_UNSENT_BYTES) {
+      if (!budget.hasRoom()) return budget.wait(this.#resume);
+      const request = this.requests.shift();
+      if (!request) return;
+      if (!this.#context.mayServe(request.index)) {
+        this.requests.done(request);
+        this.#reject(request.index, request.offset, request.length);
+        continue;
+      }
+      this.#reads += 1;
+      budget.reads += 1;
+      this.#context.reader.lend(request.index, request.offset, request.length, (error, lease) => {
+        this.#reads -= 1;
+        budget.reads -= 1;
+        this.requests.done(request);
+        // Cancelled meanwhile, or the connection is gone: nothing will write the block.
+        if (this.#closed || request.cancelled) lease?.release();
+        // The piece no longer matches what was hashed (the file changed): refused, not sent.
+        else if (!lease) this.#reject(request.index, request.offset, request.length);
+        else this.#send(request.index, request.offset, lease);
+        budget.freed();
+        this.pump();
+      });
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#context.budget.forget(this.#resume);
+    this.requests.clear();
+  }
+
+  #send(index: number, offset: number, lease: LentBytes): void {
+    const length = lease.bytes.length;
+    this.#context.onServed(index, length);
+    this.#outbox.sendBlock(pieceHeader(index, offset, length), lease);
+    this.uploaded += length;
+    this.rate.add(length);
+    this.#onSent();
+  }
+}

@@ -1,0 +1,104 @@
+// Who is connected to the seeder, and what it tells about them: the events and statistics the
+// progress display and --exit-after follow.
+import type { Socket } from 'node:net';
+import type { EventEmitter } from 'node:events';
+import { formatAddress, unmapIPv4 } from '../host/ip.ts';
+import type { PeerConnection, WireHooks } from './wire.ts';
+
+export interface PeerInfo {
+  peerId: string;
+  /** `ip:port` of the connection. */
+  address: string;
+  /** The connection's source address. */
+  ip: string;
+  /** Where the peer accepts connections, once its extended handshake told us (BEP 10 `p`). */
+  listenPort: number | undefined;
+}
+
+export interface SeederEvents {
+  'peer-connected': [PeerInfo];
+  /** The peer's extended handshake named its listening port: how its announces can be matched to it. */
+  'peer-identified': [PeerInfo];
+  'peer-disconnected': [PeerInfo];
+  'peer-completed': [PeerInfo];
+  /** A tracker did not answer or refused an announce; seeding goes on. */
+  'tracker-warning': [{ url: string; error: Error }];
+  error: [Error];
+}
+
+/** One connected peer, as the progress display and the `progress` event show it. */
+export interface PeerStats {
+  peer: string;
+  peerId: string;
+  /** Bytes we sent on this connection. */
+  uploaded: number;
+  /** Bytes per second we are sending, over the last seconds. */
+  uploadRate: number;
+  /** How much of the file the peer holds, 0 to 100, from what it announced to us. */
+  percent: number;
+}
+
+export interface SeedingStats {
+  uploaded: number;
+  uploadRate: number;
+  peers: PeerStats[];
+}
+
+export interface Watched {
+  peer: PeerInfo;
+}
+
+/** Every connection, handshaken or not; the handshaken ones are also watched. */
+export interface Peers {
+  connections: Set<PeerConnection>;
+  watched: Map<PeerConnection, Watched>;
+  /** Bytes sent on connections since closed. */
+  closedUploaded: number;
+}
+
+/** What the seeder learns from one connection, told as events. */
+export function hooksFor(socket: Socket, peers: Peers, events: EventEmitter<SeederEvents>): WireHooks {
+  const address = formatAddress(socket.remoteAddress!, socket.remotePort!);
+  const ip = unmapIPv4(socket.remoteAddress!);
+  return {
+    onReady: (ready) => {
+      const entry: Watched = { peer: { peerId: ready.peerId, address, ip, listenPort: undefined } };
+      peers.watched.set(ready, entry);
+      events.emit('peer-connected', entry.peer);
+    },
+    onListenPort: (identified, port) => {
+      const entry = peers.watched.get(identified);
+      if (!entry || entry.peer.listenPort === port) return;
+      entry.peer.listenPort = port;
+      events.emit('peer-identified', entry.peer);
+    },
+    onComplete: (complete) => {
+      const entry = peers.watched.get(complete);
+      if (entry) events.emit('peer-completed', entry.peer);
+    },
+    onClose: (closed) => {
+      peers.connections.delete(closed);
+      peers.closedUploaded += closed.uploaded;
+      const entry = peers.watched.get(closed);
+      if (!entry) return;
+      peers.watched.delete(closed);
+      events.emit('peer-disconnected', entry.peer);
+    },
+  };
+}
+
+export function statsOf(uploaded: number, watched: Map<PeerConnection, Watched>, pieceCount: number): SeedingStats {
+  let uploadRate = 0;
+  const peers = [...watched].map(([connection, { peer }]) => {
+    const rate = Math.round(connection.uploadRate());
+    uploadRate += rate;
+    return {
+      peer: peer.address,
+      peerId: peer.peerId,
+      uploaded: connection.uploaded,
+      uploadRate: rate,
+      percent: Math.floor((connection.pieces.held / pieceCount) * 1000) / 10,
+    };
+  });
+  return { uploaded, uploadRate, peers };
+}

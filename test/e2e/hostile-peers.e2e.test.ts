@@ -1,0 +1,97 @@
+// Peers that break the protocol or hog the seeder, against the built CLI: garbage, the wrong
+// torrent, a 4 GiB length prefix, out-of-range requests, handshakes that stall, peers that ask for
+// the whole file and never read, and 400 connections that handshake and then idle. A real aria2c
+// arriving meanwhile still downloads the file byte for byte, and peak RSS stays bounded.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { aria2cArgs, runCommand, shareRandomFile, stopShare, tempDir, type RunningShare, type ShareEventRecord } from '../support/helpers.ts';
+import { bdecode, type Bdict } from '../../src/seeding/bdecode.ts';
+import { connectRaw, handshakeBytes, messageBytes, type RawPeer } from '../support/peer-wire.ts';
+
+const SIZE = 128 * 1024 * 1024;
+const BLOCK = 16 * 1024;
+/** Seeding needs ~110 MiB; hostile peers must not push it past this. */
+const MAX_PEAK_RSS_MIB = 256;
+
+async function peakRssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(status.match(/^VmHWM:\s+(\d+) kB/m)![1]) / 1024;
+}
+
+describe('hostile peers', () => {
+  let dir: string;
+  let file: string;
+  let share: RunningShare;
+  let ready: ShareEventRecord;
+  let pieceLength: number;
+  const held: RawPeer[] = [];
+
+  before(async () => {
+    ({ dir, file, share, ready } = await shareRandomFile('target.bin', SIZE));
+    const torrent = bdecode(await readFile(String(ready.torrent))).value as Bdict;
+    pieceLength = (torrent['info'] as Bdict)['piece length'] as number;
+  });
+  after(async () => {
+    for (const peer of held) peer.socket.destroy();
+    await stopShare(share);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const peerPort = (): number => Number(ready.peerPort);
+  const infoHash = (): string => String(ready.infoHash);
+
+  async function sendAndHold(bytes: Buffer, options: { read?: boolean } = {}): Promise<RawPeer> {
+    const peer = await connectRaw('127.0.0.1', peerPort(), options);
+    peer.socket.write(bytes);
+    held.push(peer);
+    return peer;
+  }
+
+  it('hangs up on garbage, the wrong torrent, 4 GiB length prefixes and out-of-range requests', { timeout: 30_000 }, async () => {
+    const good = (): Buffer => Buffer.concat([handshakeBytes(infoHash(), { fast: true }), messageBytes(2)]);
+    const pieceCount = Math.ceil(SIZE / pieceLength);
+    const broken = [
+      ...Array.from({ length: 20 }, () => randomBytes(2000)),
+      ...Array.from({ length: 10 }, () => handshakeBytes(randomBytes(20).toString('hex'))),
+      ...Array.from({ length: 10 }, () => Buffer.concat([good(), Buffer.from([0xff, 0xff, 0xff, 0xf0]), randomBytes(64 * 1024)])),
+      ...Array.from({ length: 10 }, (_, at) => Buffer.concat([good(), messageBytes(6, pieceCount + at, 0, BLOCK)])),
+      ...Array.from({ length: 10 }, () => Buffer.concat([good(), messageBytes(6, 0, 0, 1024 * 1024)])),
+    ];
+    const peers = await Promise.all(broken.map((bytes) => sendAndHold(bytes)));
+    await Promise.all(peers.map((peer) => peer.closed));
+  });
+
+  it('times out handshakes that stall: silent, halfway through MSE, halfway through BitTorrent', { timeout: 30_000 }, async () => {
+    const started = Date.now();
+    const stalled = await Promise.all([Buffer.alloc(0), randomBytes(96), handshakeBytes(infoHash()).subarray(0, 30)].map((bytes) => sendAndHold(bytes)));
+    await Promise.all(stalled.map((peer) => peer.closed));
+    // 10 s from connecting, checked every second.
+    assert.ok(Date.now() - started >= 9_000, 'closed before the handshake timeout');
+  });
+
+  it('keeps serving an aria2c that arrives while peers flood it with requests they never read and 400 idle connections are held', { timeout: 180_000 }, async (t) => {
+    // Five peers with the fast extension ask for the whole file and never read; one without it
+    // does the same (it passes the 2000-request queue and is dropped).
+    const everyBlock: Buffer[] = [];
+    for (let offset = 0; offset < SIZE; offset += BLOCK) everyBlock.push(messageBytes(6, Math.floor(offset / pieceLength), offset % pieceLength, BLOCK));
+    const requests = Buffer.concat(everyBlock);
+    for (let count = 0; count < 5; count++) await sendAndHold(Buffer.concat([handshakeBytes(infoHash(), { fast: true }), messageBytes(2), requests]), { read: false });
+    await sendAndHold(Buffer.concat([handshakeBytes(infoHash()), messageBytes(2), requests]), { read: false });
+    // 400 connections that handshake and say nothing more: twice the connection limit.
+    for (let count = 0; count < 400; count++) await sendAndHold(handshakeBytes(infoHash(), { fast: count % 2 === 0 }));
+    const target = await tempDir();
+    const run = await runCommand('aria2c', aria2cArgs(target, String(ready.torrent)), { timeoutMs: 150_000 });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.ok((await readFile(path.join(target, 'target.bin'))).equals(await readFile(file)));
+    await rm(target, { recursive: true, force: true });
+    const evicted = held.slice(-400).filter((peer) => peer.isClosed()).length;
+    t.diagnostic(`${evicted} of the 400 idle connections gave way`);
+    assert.equal(share.child.exitCode, null, 'share-file exited');
+    const peak = await peakRssMiB(share.child.pid!);
+    t.diagnostic(`share-file peak RSS (VmHWM): ${peak.toFixed(0)} MiB`);
+    assert.ok(peak <= MAX_PEAK_RSS_MIB, `peak RSS ${peak.toFixed(0)} MiB`);
+  });
+});
