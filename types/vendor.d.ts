@@ -79,8 +79,6 @@ declare module 'bittorrent-protocol' {
     handshake(infoHash: string, peerId: string, extensions?: Record<string, boolean>): void;
     bitfield(bits: Uint8Array): void;
     haveAll(): void;
-    haveNone(): void;
-    have(index: number): void;
     unchoke(): void;
     interested(): void;
     setKeepAlive(enable: boolean): void;
