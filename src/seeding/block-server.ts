@@ -17,7 +17,7 @@ export interface BlockSource {
 export interface ServingContext {
   reader: BlockSource;
   /** Whether to send a block of this piece now (see HandOutPolicy), and what was sent. */
-  mayServe: (piece: number) => boolean;
+  mayServe: (piece: number, requester?: unknown) => boolean;
   onServed: (piece: number, bytes: number) => void;
   budget: SendBudget;
 }

@@ -61,6 +61,14 @@ export function simple(id: number): Buffer {
 
 export const keepAlive = (): Buffer => Buffer.alloc(4);
 
+export function have(index: number): Buffer {
+  const buffer = Buffer.alloc(9);
+  buffer.writeUInt32BE(5, 0);
+  buffer[4] = MessageId.have;
+  buffer.writeUInt32BE(index, 5);
+  return buffer;
+}
+
 export function bitfield(bits: Uint8Array): Buffer {
   const bytes = message(MessageId.bitfield, bits.length);
   bytes.set(bits, 5);

@@ -5,6 +5,8 @@ export class PeerPieces {
   readonly #count: number;
   #bits: Uint8Array;
   held = 0;
+  /** Told of each piece the peer newly announces (no index: all of them at once). */
+  onAdded: ((index: number | undefined) => void) | undefined;
 
   constructor(pieceCount: number) {
     this.#count = pieceCount;
@@ -29,11 +31,13 @@ export class PeerPieces {
     if (index >= this.#count || this.has(index)) return;
     this.#bits[index >> 3]! |= 0x80 >> (index & 7);
     this.held += 1;
+    this.onAdded?.(index);
   }
 
   addAll(): void {
     this.#bits.fill(0xff);
     this.held = this.#count;
+    this.onAdded?.(undefined);
   }
 
   /** A `bitfield`: false if its length is wrong. */

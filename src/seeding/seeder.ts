@@ -13,6 +13,8 @@ import { createServer, type Socket } from 'node:net';
 import { startAnnouncing, type Announcer } from './announcer.ts';
 import type { BlockSource } from './block-server.ts';
 import { HandOutPolicy } from './hand-out.ts';
+import { RevealPlan } from './reveal.ts';
+import { tellPieces } from './tell-pieces.ts';
 import { keepYoungGenerationSmall } from './heap.ts';
 import { listenOn } from '../host/listen.ts';
 import { mark } from '../output/timeline.ts';
@@ -75,26 +77,25 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     pieceCount,
     pieceLength: reader.pieceLength,
     length: reader.length,
-    holders: (index) => {
-      let holders = 0;
-      for (const connection of watched.keys()) if (connection.pieces.has(index)) holders += 1;
-      return holders;
-    },
+    holders: (index, requester) => holdersOf(watched.keys(), index, requester),
+    stillFetching: (index, recipient) => watched.has(recipient as PeerConnection) && !(recipient as PeerConnection).pieces.has(index),
+    // The wire asks only when the peer's socket and the send budget have room (block-server.ts).
+    queuedBytes: () => 0,
   });
+  const reveal = new RevealPlan({ pieceCount, pieceLength: reader.pieceLength });
   const context: WireContext = {
     infoHash: Buffer.from(config.infoHash, 'hex'),
     peerId: Buffer.from(config.peerId, 'hex'),
     clientName: config.clientName,
     info: config.info,
     reader,
-    fullBitfield: fullBitfield(pieceCount),
-    mayServe: (piece: number) => handOut.mayServe(piece),
+    mayServe: (piece, requester) => handOut.mayServe(piece, requester),
     onServed: (piece: number, bytes: number) => handOut.sent(piece, bytes),
     requireEncryption: config.requireEncryption ?? false,
     budget: new SendBudget(),
   };
 
-  const server = createServer((socket) => accept(socket, config, context, peers, events));
+  const server = createServer((socket) => accept(socket, config, context, peers, events, reveal));
   await listenOn(server, config.port, 'peer');
   mark('seeder-listening');
   server.on('error', (error) => events.emit('error', error));
@@ -136,7 +137,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
 }
 
 /** A new connection: let in if --allow says so, making room at the limit (see slots.ts). */
-function accept(socket: Socket, config: SeederConfig, context: WireContext, peers: Peers, events: EventEmitter<SeederEvents>): void {
+function accept(socket: Socket, config: SeederConfig, context: WireContext, peers: Peers, events: EventEmitter<SeederEvents>, reveal: RevealPlan): void {
   // Sources outside --allow are dropped before they are served anything.
   if (socket.remoteAddress === undefined || !config.allows(socket.remoteAddress)) {
     socket.destroy();
@@ -150,13 +151,14 @@ function accept(socket: Socket, config: SeederConfig, context: WireContext, peer
     }
     evicted.close();
   }
-  peers.connections.add(new PeerConnection(socket, context, hooksFor(socket, peers, events)));
+  const hooks = hooksFor(socket, peers, events);
+  peers.connections.add(new PeerConnection(socket, context, tellPieces(reveal, hooks, context.reader.pieceCount)));
 }
 
-/** The bitfield of a seeder: every piece's bit set, the spare bits of the last byte clear (BEP 3). */
-function fullBitfield(pieceCount: number): Uint8Array {
-  const bits = new Uint8Array(Math.ceil(pieceCount / 8)).fill(0xff);
-  const spare = bits.length * 8 - pieceCount;
-  if (spare > 0) bits[bits.length - 1] = (0xff << spare) & 0xff;
-  return bits;
+/** How many connected recipients, other than `except`, hold the piece. */
+function holdersOf(connections: Iterable<PeerConnection>, index: number, except?: unknown): number {
+  let holders = 0;
+  for (const connection of connections) if (connection !== except && connection.pieces.has(index)) holders += 1;
+  return holders;
 }
+

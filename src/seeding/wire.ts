@@ -26,8 +26,6 @@ export interface WireContext extends ServingContext {
   clientName: string;
   /** The bencoded info dictionary, for recipients that come with a magnet link (BEP 9). */
   info: Buffer;
-  /** Every piece's bit set: for recipients without the fast extension (BEP 6), which get `have all`. */
-  fullBitfield: Uint8Array;
   requireEncryption: boolean;
 }
 
@@ -71,7 +69,7 @@ export class PeerConnection {
     this.#hooks = hooks;
     this.#outbox = new Outbox(socket, context.budget);
     this.#server = new BlockServer(
-      context,
+      { ...context, mayServe: (piece) => context.mayServe(piece, this) },
       this.#outbox,
       () => (this.#lastSent = Date.now()),
       (index, offset, length) => this.#reject(index, offset, length),
@@ -86,6 +84,9 @@ export class PeerConnection {
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     for (const event of ['error', 'end', 'close']) socket.on(event, () => this.close());
   }
+
+  /** After `have none` at the handshake, a `have` for each piece the reveal plan gives this peer. */
+  tellHave = (index: number): void => void (this.#closed || this.#send(message.have(index)));
 
   get ready(): boolean {
     return this.#ready;
@@ -152,7 +153,7 @@ export class PeerConnection {
       const handshake = ourExtendedHandshake({ clientName: this.#context.clientName, metadataSize: this.#context.info.length, requestQueueLength: REQUEST_QUEUE_LENGTH });
       this.#send(message.extended(0, handshake));
     }
-    this.#send(this.#fast ? message.simple(MessageId.haveAll) : message.bitfield(this.#context.fullBitfield));
+    if (this.#fast) this.#send(message.simple(MessageId.haveNone));
     this.#ready = true;
     this.lastActive = Date.now();
     this.#hooks.onReady(this);

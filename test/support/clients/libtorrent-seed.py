@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """The libtorrent 2.0 seeder the seeding benchmark compares share-file with: seeds one .torrent
 from a folder, in seed mode (no hashing at start, as share-file), on loopback, with everything
-that finds peers on its own turned off; on another address than loopback when given a third
-argument (the client benchmark seeds from a network namespace). Prints `listening <port>` once it has announced, and on
+that finds peers on its own turned off; on another address when given a third argument, `ip` or
+`ip:port` (the client and uplink benchmarks seed from a network namespace). Prints `listening <port>` once it has announced, and on
 SIGINT or SIGTERM `uploaded <bytes>` (payload sent, all peers) before it exits."""
 import signal
 import sys
@@ -12,10 +12,12 @@ import libtorrent as lt
 from loopback_session import loopback_session
 
 torrent, save_path = sys.argv[1], sys.argv[2]
-address = sys.argv[3] if len(sys.argv) > 3 else '127.0.0.1'
+listen = sys.argv[3] if len(sys.argv) > 3 else '127.0.0.1'
+# `ip` alone listens on any free port; `ip:port` on that one.
+listen_interfaces = listen if listen.count(':') == 1 else f'{listen}:0'
 
 session = loopback_session(**{
-    'listen_interfaces': f'{address}:0',
+    'listen_interfaces': listen_interfaces,
     'enable_outgoing_utp': False,
     'enable_incoming_utp': False,
     # Every peer is on 127.0.0.1 here; libtorrent would otherwise drop all but one connection per address.
