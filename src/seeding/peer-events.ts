@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
 import { formatAddress, unmapIPv4 } from '../host/ip.ts';
-import type { PeerConnection, WireHooks } from './wire.ts';
+import type { PeerConnection, WireHooks } from './connection/wire.ts';
 
 export interface PeerInfo {
   peerId: string;

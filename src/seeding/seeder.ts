@@ -7,11 +7,11 @@
 // speed-limiter stages and two counting transforms (streamx, one promise per chunk) between the wire
 // and the socket, and the client loads DHT, uTP, LSD, PEX, NAT-PMP and a chunk-store stack a
 // seeder of one torrent never uses. Here each connection's messages are written straight to its
-// socket (see wire.ts for why the wire is our own), and bittorrent-tracker's client announces.
+// socket (see connection/wire.ts for why the wire is our own), and bittorrent-tracker's client announces.
 import { EventEmitter } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import { startAnnouncing, type Announcer } from './announcer.ts';
-import type { BlockSource } from './block-server.ts';
+import type { BlockSource } from './connection/block-server.ts';
 import { HandOutPolicy } from './hand-out.ts';
 import { RevealPlan } from './reveal.ts';
 import { tellPieces } from './tell-pieces.ts';
@@ -20,7 +20,7 @@ import { listenOn } from '../host/listen.ts';
 import { mark } from '../output/timeline.ts';
 import { SendBudget } from './send-budget.ts';
 import { connectionToEvict } from './slots.ts';
-import { PeerConnection, type WireContext } from './wire.ts';
+import { PeerConnection, type WireContext } from './connection/wire.ts';
 import { hooksFor, statsOf, type Peers, type SeederEvents, type SeedingStats } from './peer-events.ts';
 
 export type { PeerInfo, PeerStats, SeederEvents, SeedingStats } from './peer-events.ts';
@@ -79,7 +79,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     length: reader.length,
     holders: (index, requester) => holdersOf(watched.keys(), index, requester),
     stillFetching: (index, recipient) => watched.has(recipient as PeerConnection) && !(recipient as PeerConnection).pieces.has(index),
-    // The wire asks only when the peer's socket and the send budget have room (block-server.ts).
+    // The wire asks only when the peer's socket and the send budget have room (connection/block-server.ts).
     queuedBytes: () => 0,
   });
   const reveal = new RevealPlan({ pieceCount, pieceLength: reader.pieceLength });

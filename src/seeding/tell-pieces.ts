@@ -1,6 +1,6 @@
 // Tells one recipient's connection the pieces the reveal plan gives it, as it fetches them.
 import type { Reveal, RevealPlan } from './reveal.ts';
-import type { PeerConnection, WireHooks } from './wire.ts';
+import type { PeerConnection, WireHooks } from './connection/wire.ts';
 
 /** How often a window is topped up without a `have` (see below). */
 const TOP_UP_MS = 250;

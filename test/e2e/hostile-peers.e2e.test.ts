@@ -8,7 +8,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { aria2cArgs, runCommand, shareRandomFile, stopShare, tempDir, type RunningShare, type ShareEventRecord } from '../support/helpers.ts';
-import { bdecode, type Bdict } from '../../src/seeding/bdecode.ts';
+import { bdecode, type Bdict } from '../../src/seeding/connection/bdecode.ts';
 import { connectRaw, handshakeBytes, messageBytes, type RawPeer } from '../support/peer-wire.ts';
 
 const SIZE = 128 * 1024 * 1024;

@@ -2,8 +2,8 @@
 // chunking, and bounded answers to lengths and nesting no client sends.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bdecode, BdecodeError } from '../../src/seeding/bdecode.ts';
-import { ByteQueue, FrameError, nextMessage } from '../../src/seeding/frames.ts';
+import { bdecode, BdecodeError } from '../../src/seeding/connection/bdecode.ts';
+import { ByteQueue, FrameError, nextMessage } from '../../src/seeding/connection/frames.ts';
 
 describe('message framing', () => {
   it('cuts messages out of chunks split anywhere, keep-alives included', () => {

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import Protocol from 'bittorrent-protocol';
-import { CRYPTO_PLAINTEXT, CRYPTO_RC4, MseError, MseResponder, selectCrypto } from '../../src/seeding/encryption/mse.ts';
-import { Rc4 } from '../../src/seeding/encryption/rc4.ts';
-import { HandshakeError, IncomingHandshake, type HandshakeOutcome } from '../../src/seeding/handshake.ts';
+import { CRYPTO_PLAINTEXT, CRYPTO_RC4, MseError, MseResponder, selectCrypto } from '../../src/seeding/connection/encryption/mse.ts';
+import { Rc4 } from '../../src/seeding/connection/encryption/rc4.ts';
+import { HandshakeError, IncomingHandshake, type HandshakeOutcome } from '../../src/seeding/connection/handshake.ts';
 
 const INFO_HASH = randomBytes(20);
 

@@ -4,7 +4,7 @@
 import type { Outbox, LentBytes } from './outbox.ts';
 import { RateMeter } from './rate.ts';
 import { RequestQueue } from './request-queue.ts';
-import { PEER_READS, PEER_UNSENT_BYTES, type SendBudget } from './send-budget.ts';
+import { PEER_READS, PEER_UNSENT_BYTES, type SendBudget } from '../send-budget.ts';
 import { pieceHeader } from './messages.ts';
 
 /** Where blocks come from: the ContentReader. */

@@ -1,6 +1,6 @@
 // What one peer connection may cost the seeder: block and queue sizes, and how long anything may
-// stall. The memory bounds across connections are in send-budget.ts.
-import { PEER_UNSENT_BYTES } from './send-budget.ts';
+// stall. The memory bounds across connections are in ../send-budget.ts.
+import { PEER_UNSENT_BYTES } from '../send-budget.ts';
 
 /** BEP 3 clients ask for 16 KiB blocks; libtorrent and webtorrent drop peers asking for more than 128 KiB. */
 export const MAX_BLOCK_LENGTH = 128 * 1024;

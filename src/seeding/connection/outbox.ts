@@ -2,7 +2,7 @@
 // RC4, and each lent block handed back to the reader only once the socket is done with it.
 import type { Socket } from 'node:net';
 import type { Rc4 } from './encryption/rc4.ts';
-import { PinLedger, type SendBudget } from './send-budget.ts';
+import { PinLedger, type SendBudget } from '../send-budget.ts';
 
 /** Bytes lent by the reader (ContentReader's Lease): `release()` once they are written out. */
 export interface LentBytes {

@@ -7,7 +7,7 @@
 //   4 B->A  ENCRYPT(VC, crypto_select, len(PadD), PadD), then the payload stream
 //
 // Written here rather than taken from bittorrent-protocol's mse.js, which is bound into its Wire
-// (whose parser this seeder bypasses, see wire.ts) and creates a DiffieHellman object per
+// (whose parser this seeder bypasses, see ../wire.ts) and creates a DiffieHellman object per
 // connection: Node runs OpenSSL's DH_check on the prime each time, 21-32 ms of CPU per connection
 // measured here, so 400 connections that send 96 bytes would stall the seeder for 10 s. One
 // object per process with a fresh private key per connection costs 0.2 ms.
