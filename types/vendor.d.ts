@@ -88,11 +88,6 @@ declare module 'bittorrent-protocol' {
   }
 }
 
-declare module 'ut_metadata' {
-  /** The BEP 9 extension for bittorrent-protocol's `use()`, serving this info dictionary. */
-  export default function utMetadata(info?: Uint8Array): unknown;
-}
-
 declare module 'bittorrent-tracker/client' {
   import { EventEmitter } from 'node:events';
   export interface ClientOptions {
