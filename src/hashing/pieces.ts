@@ -65,7 +65,10 @@ export function beginPieces(request: PiecesRequest): PendingPieces {
         return state.cached;
       }
       report(0, false);
-      const pieces = await state.hashing.join(throttle(HASHING_EVENTS_PER_SECOND, (bytes) => report(bytes, false))).catch((error: unknown) => {
+      // The whole length is reported once, below, after the pieces are in; the hashing's own last
+      // progress report would say it a second time.
+      const progress = throttle(HASHING_EVENTS_PER_SECOND, (bytes) => report(bytes, false));
+      const pieces = await state.hashing.join((bytes) => bytes < source.length && progress(bytes)).catch((error: unknown) => {
         if (request.signal.aborted) throw error;
         throw new ShareFileError('FILE_UNREADABLE', `reading \`${source.path}\` failed: ${(error as Error).message}`, { cause: error, hint: 'check the file and the disk it is on' });
       });

@@ -37,6 +37,7 @@ describe('hash cache', () => {
     const cache = new HashCache(cacheDir);
     const first = await piecesOf(file, cache);
     assert.ok(first.events.every((event) => !event.cached));
+    assert.equal(first.events.filter((event) => event.hashedBytes === event.totalBytes).length, 1, 'the end of hashing is reported once');
     assert.equal((await readdir(cacheDir)).length, 1);
     const second = await piecesOf(file, cache);
     assert.deepEqual(second.events, [{ event: 'hashing', file: 'a.bin', hashedBytes: 3 * PIECE + 5, totalBytes: 3 * PIECE + 5, cached: true }]);
