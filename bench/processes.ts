@@ -41,6 +41,25 @@ export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<strin
 }
 
 /** The recipient, the same for every seeder: times its whole run, from start to the file on disk. */
+/**
+ * The `uploaded` total of the last `progress` event share-file (run with --json) printed: the final
+ * one comes as it stops, with the totals.
+ */
+export function followUploaded(child: ChildProcess): () => number {
+  let uploaded = Number.NaN;
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer | string) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      const event = JSON.parse(line) as { event: string; uploaded?: number };
+      if (event.event === 'progress') uploaded = event.uploaded!;
+    }
+  });
+  return () => uploaded;
+}
+
 export function download(source: string, target: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();

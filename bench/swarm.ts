@@ -4,7 +4,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { median, torrentOf, writeRandomFile } from './files.ts';
-import { download, fillHashCache, startLibtorrentSeeder, startShareFile, stop } from './processes.ts';
+import { download, fillHashCache, followUploaded, startLibtorrentSeeder, startShareFile, stop } from './processes.ts';
 
 const MiB = 1024 * 1024;
 const SIZE = 256 * MiB;
@@ -30,22 +30,11 @@ async function swarm(dir: string, source: string): Promise<number> {
 
 async function shareFileTurn(dir: string, file: string): Promise<SwarmTurn> {
   const { child, ready } = await startShareFile(dir, file);
-  // The last progress event has the totals; it comes as share-file stops.
-  let lastUploaded = Number.NaN;
-  let buffered = '';
-  child.stdout!.on('data', (chunk: string) => {
-    buffered += chunk;
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    for (const line of lines) {
-      const event = JSON.parse(line) as { event: string; uploaded?: number };
-      if (event.event === 'progress') lastUploaded = event.uploaded!;
-    }
-  });
+  const uploaded = followUploaded(child);
   try {
     const wallMs = await swarm(dir, ready.torrentUrl);
     await stop(child);
-    return { wallMs, ratio: lastUploaded / SIZE };
+    return { wallMs, ratio: uploaded() / SIZE };
   } finally {
     await stop(child);
   }

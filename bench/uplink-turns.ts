@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { UplinkHosts } from '../test/support/uplink-hosts.ts';
-import { cpuMs, stop, waitForLine } from './processes.ts';
+import { cpuMs, followUploaded, stop, waitForLine } from './processes.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'share-file.js');
 const LIBTORRENT_SEED = path.resolve(import.meta.dirname, '..', 'test', 'support', 'clients', 'libtorrent-seed.py');
@@ -55,25 +55,15 @@ export async function startShareFileInside(hosts: UplinkHosts, dir: string, file
   const torrent = path.join(dir, `share-${Date.now()}.torrent`);
   const args = [process.execPath, BIN, file, '--json', '--firewall', 'none', '--ip', ip, '-H', ip, '-o', torrent];
   const child = spawnInside(hosts, namespace, args, { env: { ...process.env, XDG_CACHE_HOME: path.join(dir, 'cache') }, stdio: ['ignore', 'pipe', 'ignore'] });
-  let uploaded = Number.NaN;
   const ready = waitForLine(child, /"event":"ready"/);
-  let buffered = '';
-  child.stdout!.on('data', (chunk: string) => {
-    buffered += chunk;
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    for (const line of lines) {
-      const event = JSON.parse(line) as { event: string; uploaded?: number };
-      if (event.event === 'progress') uploaded = event.uploaded!;
-    }
-  });
+  const uploaded = followUploaded(child);
   await ready.catch(async (error: unknown) => {
     await stop(child, 'SIGKILL');
     throw error;
   });
   // The recipients open the .torrent file, as they do libtorrent's: the turns compare seeding, not
   // fetching a .torrent over HTTP. The last progress event has the totals; it comes as share-file stops.
-  return { child, source: torrent, stop: async () => (await stop(child), uploaded) };
+  return { child, source: torrent, stop: async () => (await stop(child), uploaded()) };
 }
 
 /** libtorrent in seed mode behind opentracker, both in the sharer's namespace. */
