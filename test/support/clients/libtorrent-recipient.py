@@ -5,10 +5,10 @@ peers on its own (DHT, LSD, UPnP, NAT-PMP), listening (and so connecting and ann
 address it is given. With `required`, it refuses plaintext peers both ways
 and accepts only RC4 (pe_forced, pe_rc4). Prints `progress <bytes> <0|1 complete>` every 200 ms
 until SIGTERM or SIGINT."""
-import signal
 import sys
 
 import libtorrent as lt
+from loopback_session import stop_requested
 
 torrent, save_path, encryption, address = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 
@@ -33,18 +33,9 @@ if not torrent.startswith('magnet:'):
 params.save_path = save_path
 handle = session.add_torrent(params)
 
-stopping = False
+stop = stop_requested()
 
-
-def stop(_signal, _frame):
-    global stopping
-    stopping = True
-
-
-signal.signal(signal.SIGINT, stop)
-signal.signal(signal.SIGTERM, stop)
-
-while not stopping:
+while not stop.requested:
     # Alerts must be drained, or libtorrent's queue fills and the session stalls.
     session.wait_for_alert(200)
     for alert in session.pop_alerts():

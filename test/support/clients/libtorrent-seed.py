@@ -4,12 +4,11 @@ from a folder, in seed mode (no hashing at start, as share-file), on loopback, w
 that finds peers on its own turned off; on another address when given a third argument, `ip` or
 `ip:port` (the client and uplink benchmarks seed from a network namespace). Prints `listening <port>` once it has announced, and on
 SIGINT or SIGTERM `uploaded <bytes>` (payload sent, all peers) before it exits."""
-import signal
 import sys
 
 import libtorrent as lt
 
-from loopback_session import loopback_session
+from loopback_session import loopback_session, stop_requested
 
 torrent, save_path = sys.argv[1], sys.argv[2]
 listen = sys.argv[3] if len(sys.argv) > 3 else '127.0.0.1'
@@ -30,19 +29,10 @@ params.save_path = save_path
 params.flags |= lt.torrent_flags.seed_mode
 handle = session.add_torrent(params)
 
-stopping = False
-
-
-def stop(_signal, _frame):
-    global stopping
-    stopping = True
-
-
-signal.signal(signal.SIGINT, stop)
-signal.signal(signal.SIGTERM, stop)
+stop = stop_requested()
 
 announced = False
-while not stopping:
+while not stop.requested:
     # Alerts must be drained, or libtorrent's queue fills and the session stalls.
     session.wait_for_alert(500)
     for alert in session.pop_alerts():
