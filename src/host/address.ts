@@ -79,12 +79,17 @@ async function defaultIpv6RouteInterface(): Promise<string | undefined> {
   return undefined;
 }
 
-async function resolveAll(hostname: string): Promise<string[]> {
-  try {
-    return (await lookup(hostname, { all: true })).map((entry) => entry.address);
-  } catch {
-    return [];
+/** Lookups already made: the visible address and the URL host both ask about the machine's name. */
+const lookups = new Map<string, Promise<string[]>>();
+
+/** Every address of a name, or none; each name is looked up once (a DNS timeout is paid once). */
+function resolveAll(hostname: string): Promise<string[]> {
+  let addresses = lookups.get(hostname);
+  if (!addresses) {
+    addresses = lookup(hostname, { all: true }).then((entries) => entries.map((entry) => entry.address), () => []);
+    lookups.set(hostname, addresses);
   }
+  return addresses;
 }
 
 async function interfaceAddress(): Promise<{ ip: string; source: string } | undefined> {
