@@ -55,17 +55,19 @@ describe('choosing the payload encryption', () => {
 });
 
 /** bittorrent-protocol's initiator against our responder, in memory, our side fed `chunkSize` bytes at a time. */
-function handshakeWith(peEnabled: 1 | 2, options: { requireEncryption?: boolean; chunkSize?: number } = {}): Promise<{ outcome: HandshakeOutcome; initiator: Protocol }> {
+function handshakeWith(peEnabled: 1 | 2, options: { requireEncryption?: boolean; chunkSize?: number } = {}): Promise<{ outcome: HandshakeOutcome; initiator: Protocol; encrypt: Rc4 | undefined }> {
   return new Promise((resolve, reject) => {
     const initiator = new Protocol('tcpOutgoing', peEnabled);
-    const responder = new IncomingHandshake({ infoHash: INFO_HASH, requireEncryption: options.requireEncryption ?? false, send: (bytes) => initiator.write(bytes) });
+    let encrypt: Rc4 | undefined;
+    const sendHandshake = (cipher: Rc4 | undefined): void => void (encrypt = cipher);
+    const responder = new IncomingHandshake({ infoHash: INFO_HASH, requireEncryption: options.requireEncryption ?? false, send: (bytes) => initiator.write(bytes), sendHandshake });
     initiator.on('data', (chunk: Uint8Array) => {
       const bytes = Buffer.from(chunk);
       const size = options.chunkSize ?? bytes.length;
       try {
         for (let at = 0; at < bytes.length; at += size) {
           const outcome = responder.receive(Buffer.from(bytes.subarray(at, at + size)));
-          if (outcome) resolve({ outcome, initiator });
+          if (outcome) resolve({ outcome, initiator, encrypt });
         }
       } catch (error) {
         reject(error as Error);
@@ -89,9 +91,9 @@ describe('the MSE responder', () => {
   });
 
   it('settles plaintext with a peer that offers both, so the payload costs no cipher', async () => {
-    const { outcome, initiator } = await handshakeWith(1);
+    const { outcome, initiator, encrypt } = await handshakeWith(1);
     assert.equal(outcome.encryption, 'plaintext');
-    assert.equal(outcome.encrypt, undefined);
+    assert.equal(encrypt, undefined);
     assert.equal(methodOf(initiator), 1);
   });
 
@@ -108,9 +110,9 @@ describe('the MSE responder', () => {
 
   it('refuses a plain BitTorrent handshake when encryption is required, and takes it otherwise', () => {
     const plain = Buffer.concat([Buffer.from('\u0013BitTorrent protocol'), Buffer.alloc(8), INFO_HASH, randomBytes(20)]);
-    const strict = new IncomingHandshake({ infoHash: INFO_HASH, requireEncryption: true, send: () => {} });
+    const strict = new IncomingHandshake({ infoHash: INFO_HASH, requireEncryption: true, send: () => {}, sendHandshake: () => {} });
     assert.throws(() => strict.receive(Buffer.from(plain)), HandshakeError);
-    const lenient = new IncomingHandshake({ infoHash: INFO_HASH, requireEncryption: false, send: () => {} });
+    const lenient = new IncomingHandshake({ infoHash: INFO_HASH, requireEncryption: false, send: () => {}, sendHandshake: () => {} });
     assert.equal(lenient.receive(Buffer.from(plain))?.encryption, 'none');
   });
 
@@ -133,7 +135,7 @@ describe('the MSE responder', () => {
 
   it('refuses a peer that asks for another torrent', async () => {
     const initiator = new Protocol('tcpOutgoing', 2);
-    const responder = new IncomingHandshake({ infoHash: randomBytes(20), requireEncryption: false, send: (bytes) => initiator.write(bytes) });
+    const responder = new IncomingHandshake({ infoHash: randomBytes(20), requireEncryption: false, send: (bytes) => initiator.write(bytes), sendHandshake: () => {} });
     const refused = new Promise<unknown>((resolve) => {
       initiator.on('data', (chunk: Uint8Array) => {
         try {

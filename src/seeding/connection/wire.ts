@@ -9,25 +9,18 @@
 // written out here, every length, index and offset checked before use.
 import type { Socket } from 'node:net';
 import { ByteQueue, nextMessage } from './frames.ts';
-import { IncomingHandshake, type HandshakeOutcome } from './handshake.ts';
+import { openHandshake, type Handshaking, type HandshakeOutcome, type Opening } from './handshake.ts';
 import * as message from './messages.ts';
 import { MessageId } from './messages.ts';
 import { answerMetadata, OUR_METADATA_ID, ourExtendedHandshake, readExtendedHandshake } from './metadata.ts';
 import { Outbox } from './outbox.ts';
 import { HANDSHAKE_TIMEOUT_MS, KEEP_ALIVE_MS, MAX_BLOCK_LENGTH, MAX_SOCKET_BACKLOG, RECEIVE_TIMEOUT_MS, REQUEST_QUEUE_LENGTH, SEND_STALL_MS } from './limits.ts';
 import type { Rc4 } from './encryption/rc4.ts';
-import { BlockServer, type ServingContext } from './block-server.ts';
+import { BlockServer } from './block-server.ts';
+import type { WireContext } from './wire-context.ts';
 import { PeerPieces } from './peer-pieces.ts';
 
-export interface WireContext extends ServingContext {
-  infoHash: Buffer;
-  peerId: Buffer;
-  /** `v` in the extended handshake: the client name recipients show. */
-  clientName: string;
-  /** The bencoded info dictionary, for recipients that come with a magnet link (BEP 9). */
-  info: Buffer;
-  requireEncryption: boolean;
-}
+export type { WireContext } from './wire-context.ts';
 
 export interface WireHooks {
   onReady: (connection: PeerConnection) => void;
@@ -45,7 +38,7 @@ export class PeerConnection {
   readonly #outbox: Outbox;
   readonly #server: BlockServer;
   readonly #received = new ByteQueue();
-  #handshake: IncomingHandshake | undefined;
+  #handshake: Handshaking | undefined;
   #decrypt: Rc4 | undefined;
   #fast = false;
   #peerMetadataId = 0;
@@ -63,7 +56,8 @@ export class PeerConnection {
   encryption: HandshakeOutcome['encryption'] = 'none';
   interested = false;
 
-  constructor(socket: Socket, context: WireContext, hooks: WireHooks) {
+  /** `opening`: who dialed whom; an outgoing connection's socket is connected already. */
+  constructor(socket: Socket, context: WireContext, hooks: WireHooks, opening: Opening = { direction: 'incoming' }) {
     this.socket = socket;
     this.#context = context;
     this.#hooks = hooks;
@@ -80,9 +74,17 @@ export class PeerConnection {
     };
     this.pieces = new PeerPieces(context.reader.pieceCount);
     this.#maxMessage = Math.max(1 + this.pieces.bitfieldLength, 9 + MAX_BLOCK_LENGTH);
-    this.#handshake = new IncomingHandshake({ infoHash: context.infoHash, requireEncryption: context.requireEncryption, send: (bytes) => socket.write(bytes) });
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     for (const event of ['error', 'end', 'close']) socket.on(event, () => this.close());
+    this.#handshake = openHandshake(opening, {
+      infoHash: context.infoHash,
+      requireEncryption: context.requireEncryption,
+      send: (bytes) => socket.write(bytes),
+      sendHandshake: (encrypt) => {
+        if (encrypt) this.#outbox.encryptWith(encrypt);
+        this.#send(message.handshake(context.infoHash, context.peerId));
+      },
+    });
   }
 
   /** After `have none` at the handshake, a `have` for each piece the reveal plan gives this peer. */
@@ -146,9 +148,7 @@ export class PeerConnection {
     this.peerId = outcome.peer.peerId.toString('hex');
     this.encryption = outcome.encryption;
     this.#decrypt = outcome.decrypt;
-    if (outcome.encrypt) this.#outbox.encryptWith(outcome.encrypt);
     this.#fast = outcome.peer.fast;
-    this.#send(message.handshake(this.#context.infoHash, this.#context.peerId));
     if (outcome.peer.extended) {
       const handshake = ourExtendedHandshake({ clientName: this.#context.clientName, metadataSize: this.#context.info.length, requestQueueLength: REQUEST_QUEUE_LENGTH });
       this.#send(message.extended(0, handshake));

@@ -8,66 +8,12 @@
 //
 // Written here rather than taken from bittorrent-protocol's mse.js, which is bound into its Wire
 // (whose parser this seeder bypasses, see ../wire.ts) and creates a DiffieHellman object per
-// connection: Node runs OpenSSL's DH_check on the prime each time, 21-32 ms of CPU per connection
-// measured here, so 400 connections that send 96 bytes would stall the seeder for 10 s. One
-// object per process with a fresh private key per connection costs 0.2 ms.
-import { createDiffieHellman, createHash, randomBytes, randomInt, type DiffieHellman } from 'node:crypto';
-import { Rc4 } from './rc4.ts';
+// connection (see mse-keys.ts for what that costs). The initiating side is mse-initiator.ts.
+import { randomBytes, randomInt } from 'node:crypto';
+import { CRYPTO_PLAINTEXT, CRYPTO_RC4, keyPair, MAX_PAD, KEY_LENGTH, MseError, obfuscatedInfoHash, sha1, streamCiphers, VC_LENGTH, type MseResult } from './mse-keys.ts';
+import type { Rc4 } from './rc4.ts';
 
-/** The 768-bit safe prime of the spec, generator 2. */
-const PRIME = Buffer.from(
-  'ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74020bbea63b139b22514a08798e3404ddef9519b3cd3a431b302b0a6df25f14374fe1356d6d51c245e485b576625e7ec6f44c42e9a63a36210000000000090563',
-  'hex',
-);
-const KEY_LENGTH = 96;
-/** The spec bounds every padding to 512 bytes: the sync hash must appear within PadA. */
-const MAX_PAD = 512;
-const VC_LENGTH = 8;
-export const CRYPTO_PLAINTEXT = 0x01;
-export const CRYPTO_RC4 = 0x02;
-
-let sharedGroup: DiffieHellman | undefined;
-/** One key pair per connection from the one group object: DH_check runs once per process. */
-function keyPair(): { publicKey: Buffer; secretWith: (theirs: Buffer) => Buffer } {
-  sharedGroup ??= createDiffieHellman(PRIME, 2);
-  const group = sharedGroup;
-  // 160 bits, as Vuze and libtorrent use; the spec asks for at least 128.
-  group.setPrivateKey(randomBytes(20));
-  const publicKey = padKey(group.generateKeys());
-  const privateKey = group.getPrivateKey();
-  return {
-    publicKey,
-    secretWith: (theirs) => {
-      group.setPrivateKey(privateKey);
-      return padKey(group.computeSecret(theirs));
-    },
-  };
-}
-
-function padKey(key: Buffer): Buffer {
-  if (key.length === KEY_LENGTH) return key;
-  const padded = Buffer.alloc(KEY_LENGTH);
-  key.copy(padded, KEY_LENGTH - key.length);
-  return padded;
-}
-
-function sha1(...parts: Array<string | Uint8Array>): Buffer {
-  const hash = createHash('sha1');
-  for (const part of parts) hash.update(part);
-  return hash.digest();
-}
-
-/** What the handshake settled: the payload's ciphers (none for plaintext) and its first bytes. */
-export interface MseResult {
-  method: 'plaintext' | 'rc4';
-  /** Our payload to them, and theirs to us; undefined when the payload is plaintext. */
-  encrypt: Rc4 | undefined;
-  decrypt: Rc4 | undefined;
-  /** Payload bytes already received (the IA and whatever followed it), decrypted. */
-  payload: Buffer;
-}
-
-export class MseError extends Error {}
+export { CRYPTO_PLAINTEXT, CRYPTO_RC4, MseError, type MseResult } from './mse-keys.ts';
 
 /**
  * Which method to answer a crypto_provide with: RC4 when the peer offers only RC4 or when
@@ -157,12 +103,7 @@ export class MseResponder {
 
   #onPublicKey(theirs: Buffer): undefined {
     const pair = keyPair();
-    try {
-      this.#secret = pair.secretWith(theirs);
-    } catch (error) {
-      // Ya of 0, 1 or p-1 and beyond: OpenSSL refuses them, and so do we.
-      throw new MseError(`bad Diffie-Hellman key: ${(error as Error).message}`);
-    }
+    this.#secret = pair.secretWith(theirs);
     this.#syncHash = sha1('req1', this.#secret);
     this.#send(Buffer.concat([pair.publicKey, randomBytes(randomInt(MAX_PAD + 1))]));
     this.#step = 'sync';
@@ -187,12 +128,10 @@ export class MseResponder {
   }
 
   #onStreamKey(obfuscated: Buffer): undefined {
-    const secret = this.#secret!;
-    const expected = sha1('req2', this.#infoHash);
-    const mask = sha1('req3', secret);
-    for (let at = 0; at < 20; at++) if ((obfuscated[at]! ^ mask[at]!) !== expected[at]) throw new MseError('the peer asks for another torrent');
-    this.#decrypt = new Rc4(sha1('keyA', secret, this.#infoHash));
-    this.#encrypt = new Rc4(sha1('keyB', secret, this.#infoHash));
+    if (!obfuscated.equals(obfuscatedInfoHash(this.#infoHash, this.#secret!))) throw new MseError('the peer asks for another torrent');
+    const ciphers = streamCiphers(this.#secret!, this.#infoHash);
+    this.#decrypt = ciphers.initiatorToResponder;
+    this.#encrypt = ciphers.responderToInitiator;
     return this.#expect('provide', VC_LENGTH + 4 + 2);
   }
 
