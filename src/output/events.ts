@@ -73,7 +73,7 @@ export type ShareEvent =
   | HashingEvent
   | ReadyEvent
   | PortMappedEvent
-  | { event: 'peer-connected'; peer: string; peerId: string }
+  | { event: 'peer-connected'; peer: string; peerId: string; direction: 'incoming' | 'outgoing' }
   | { event: 'peer-disconnected'; peer: string; peerId: string }
   | ProgressEvent
   | { event: 'completed'; peer: string; peerId: string; via: 'bittorrent' | 'http'; completedPeers: number }

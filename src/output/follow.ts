@@ -32,7 +32,7 @@ export async function followRecipients({ exitAfter, source, seeder, http, tracke
     emit({ event: 'completed', peer, peerId, via, completedPeers: tally.completed });
     if (exitAfter !== undefined && tally.completed >= exitAfter) stop.abort('exit-after' satisfies StopReason);
   };
-  seeder.events.on('peer-connected', (peer) => emit({ event: 'peer-connected', peer: peer.address, peerId: peer.peerId }));
+  seeder.events.on('peer-connected', (peer) => emit({ event: 'peer-connected', peer: peer.address, peerId: peer.peerId, direction: peer.direction }));
   seeder.events.on('peer-disconnected', (peer) => emit({ event: 'peer-disconnected', peer: peer.address, peerId: peer.peerId }));
   seeder.events.on('peer-identified', (peer) => tally.seen(peer));
   seeder.events.on('peer-completed', (peer) => {

@@ -11,8 +11,10 @@ export interface PeerInfo {
   address: string;
   /** The connection's source address. */
   ip: string;
-  /** Where the peer accepts connections, once its extended handshake told us (BEP 10 `p`). */
+  /** Where the peer accepts connections, once its extended handshake told us (BEP 10 `p`), or where we dialed it. */
   listenPort: number | undefined;
+  /** `outgoing`: the seeder dialed the peer (see dial-back.ts). */
+  direction: 'incoming' | 'outgoing';
 }
 
 export interface SeederEvents {
@@ -56,15 +58,19 @@ export interface Peers {
   closedUploaded: number;
 }
 
-/** What the seeder learns from one connection, told as events. */
-export function hooksFor(socket: Socket, peers: Peers, events: EventEmitter<SeederEvents>): WireHooks {
+/**
+ * What the seeder learns from one connection, told as events. `listenPort`: given for a connection
+ * the seeder dialed, at the port the peer listens on.
+ */
+export function hooksFor(socket: Socket, peers: Peers, events: EventEmitter<SeederEvents>, listenPort?: number): WireHooks {
   const address = formatAddress(socket.remoteAddress!, socket.remotePort!);
   const ip = unmapIPv4(socket.remoteAddress!);
   return {
     onReady: (ready) => {
-      const entry: Watched = { peer: { peerId: ready.peerId, address, ip, listenPort: undefined } };
+      const entry: Watched = { peer: { peerId: ready.peerId, address, ip, listenPort, direction: listenPort === undefined ? 'incoming' : 'outgoing' } };
       peers.watched.set(ready, entry);
       events.emit('peer-connected', entry.peer);
+      if (listenPort !== undefined) events.emit('peer-identified', entry.peer);
     },
     onListenPort: (identified, port) => {
       const entry = peers.watched.get(identified);

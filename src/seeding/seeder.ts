@@ -1,5 +1,6 @@
-// The seeder: serves the shared pieces to the recipients that connect to the fixed peer port, and
-// announces itself to the trackers.
+// The seeder: serves the shared pieces to the recipients that connect to the fixed peer port (and
+// to those our tracker knows that cannot, dialed from here: see dial-back.ts), and announces itself
+// to the trackers.
 //
 // It is not a webtorrent client. Seeding 1 GiB to one aria2c over loopback, a webtorrent client
 // with every option tuned (no DHT/LSD/uTP/PEX, a read-only store with no piece cache) used
@@ -17,10 +18,14 @@ import { RevealPlan } from './reveal.ts';
 import { tellPieces } from './tell-pieces.ts';
 import { keepYoungGenerationSmall } from './heap.ts';
 import { listenOn } from '../host/listen.ts';
+import { unmapIPv4 } from '../host/ip.ts';
 import { mark } from '../output/timeline.ts';
 import { SendBudget } from './send-budget.ts';
 import { connectionToEvict } from './slots.ts';
+import type { Announced, DialTarget } from './dial-back.ts';
+import { startDialer, type Dialer } from './dialer.ts';
 import { PeerConnection, type WireContext } from './connection/wire.ts';
+import type { Opening } from './connection/handshake.ts';
 import { hooksFor, statsOf, type Peers, type SeederEvents, type SeedingStats } from './peer-events.ts';
 
 export type { PeerInfo, PeerStats, SeederEvents, SeedingStats } from './peer-events.ts';
@@ -41,6 +46,8 @@ export interface SeederConfig {
   allows: (ip: string) => boolean;
   /** Accept only RC4-encrypted connections (MSE), no plain BitTorrent handshakes. */
   requireEncryption?: boolean;
+  /** Our own tracker's announces: recipients that do not connect on their own are dialed (see dial-back.ts). */
+  announces?: { on(event: 'announce', listener: (peer: Announced) => void): unknown } | undefined;
 }
 
 export interface SeederHandle {
@@ -95,15 +102,19 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     budget: new SendBudget(),
   };
 
-  const server = createServer((socket) => accept(socket, config, context, peers, events, reveal));
+  const add = connectionAdder(context, peers, events, reveal);
+  const server = createServer((socket) => accept(socket, config, peers, add));
   await listenOn(server, config.port, 'peer');
   mark('seeder-listening');
   server.on('error', (error) => events.emit('error', error));
 
-  // One timer for every connection: handshake and silence timeouts, stalled readers, keep-alives.
+  const dialer = dialBack(config, peers, add);
+  // One timer for every connection: handshake and silence timeouts, stalled readers, keep-alives;
+  // and for the recipients due a dial.
   const sweeper = setInterval(() => {
     const now = Date.now();
     for (const connection of [...connections]) connection.sweep(now);
+    dialer.tick(now);
   }, SWEEP_MS);
   sweeper.unref();
 
@@ -121,6 +132,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
   const close = (): Promise<void> => {
     closing ??= (async () => {
       clearInterval(sweeper);
+      dialer.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const connection of [...connections]) connection.close();
       await Promise.all([closed, announcer.stop()]);
@@ -137,7 +149,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
 }
 
 /** A new connection: let in if --allow says so, making room at the limit (see slots.ts). */
-function accept(socket: Socket, config: SeederConfig, context: WireContext, peers: Peers, events: EventEmitter<SeederEvents>, reveal: RevealPlan): void {
+function accept(socket: Socket, config: SeederConfig, peers: Peers, add: AddConnection): void {
   // Sources outside --allow are dropped before they are served anything.
   if (socket.remoteAddress === undefined || !config.allows(socket.remoteAddress)) {
     socket.destroy();
@@ -151,8 +163,49 @@ function accept(socket: Socket, config: SeederConfig, context: WireContext, peer
     }
     evicted.close();
   }
-  const hooks = hooksFor(socket, peers, events);
-  peers.connections.add(new PeerConnection(socket, context, tellPieces(reveal, hooks, context.reader.pieceCount)));
+  add(socket);
+}
+
+/** Starts the wire on a socket, either way round; `dialed` for a connection the seeder opened. */
+type AddConnection = (socket: Socket, dialed?: { opening: Opening; listenPort: number; onClose: (connection: PeerConnection) => void }) => void;
+
+function connectionAdder(context: WireContext, peers: Peers, events: EventEmitter<SeederEvents>, reveal: RevealPlan): AddConnection {
+  return (socket, dialed) => {
+    const hooks = hooksFor(socket, peers, events, dialed?.listenPort);
+    if (dialed) {
+      const onClose = hooks.onClose;
+      hooks.onClose = (connection) => {
+        onClose(connection);
+        dialed.onClose(connection);
+      };
+    }
+    peers.connections.add(new PeerConnection(socket, context, tellPieces(reveal, hooks, context.reader.pieceCount), dialed?.opening));
+  };
+}
+
+/** The recipients our tracker knows that do not connect on their own, dialed from here (see dial-back.ts). */
+function dialBack(config: SeederConfig, peers: Peers, add: AddConnection): Dialer {
+  const dialer = startDialer({
+    ownPeerId: config.peerId,
+    allows: config.allows,
+    requireEncryption: config.requireEncryption ?? false,
+    hasRoom: () => peers.connections.size < MAX_CONNECTIONS,
+    covered: (target) => [...peers.connections].some((connection) => mayBe(connection, target, peers)),
+    open: (socket, opening, listenPort, onClose) => add(socket, { opening, listenPort, onClose }),
+  });
+  config.announces?.on('announce', (peer) => dialer.announced(peer));
+  return dialer;
+}
+
+/**
+ * Whether a connection could be the target's own: from its address, and not shown to be another
+ * recipient there (by its peer id or its listening port). Unknown counts as "could be": a second
+ * connection to a recipient only gets dropped by it.
+ */
+function mayBe(connection: PeerConnection, target: DialTarget, peers: Peers): boolean {
+  if (unmapIPv4(connection.socket.remoteAddress ?? '') !== target.ip) return false;
+  const peer = peers.watched.get(connection)?.peer;
+  return peer === undefined || peer.listenPort === undefined || peer.listenPort === target.port || peer.peerId === target.peerId;
 }
 
 /** How many connected recipients, other than `except`, hold the piece. */

@@ -18,14 +18,9 @@ function settings(setup: ClientSetup): Record<string, unknown> {
     'pex-enabled': false,
     'port-forwarding-enabled': false,
     'blocklist-enabled': false,
-    // Transmission 3.00 tries uTP first. Whenever that attempt fails, its handshake.c gotError()
-    // reconnects over TCP and then falls through to its generic error branch, which ends the handshake
-    // and closes the new TCP socket before it is even connected ("libevent got an error what==32,
-    // errno=115"); the peer is then marked unreachable for 900 s. On the wire (two namespaces, tcpdump):
-    // with nothing on UDP: two uTP SYNs, its TCP SYN at +9.0 s, its FIN (no byte sent) 0.1 ms after the
-    // TCP handshake. Answering the uTP SYN with an ST_RESET moves its TCP SYN to +3 ms, but it sends
-    // its FIN 1.3 ms later all the same. No TCP-only seeder, with or without a uTP refusal, can serve it with uTP on.
-    'utp-enabled': false,
+    // uTP stays on, Transmission's default. Its uTP attempt at share-file (which has no uTP) fails,
+    // and Transmission 3.00 then drops its own TCP retry: share-file dials it instead (see
+    // src/seeding/dial-back.ts), so it downloads over a connection share-file opened.
     'rpc-enabled': true,
     'rpc-bind-address': '127.0.0.1',
     'rpc-port': RPC_PORT,
