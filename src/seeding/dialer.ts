@@ -14,8 +14,8 @@ export interface DialerOptions extends DialBackOptions {
   covered: (target: DialTarget) => boolean;
   /** Whether the seeder has a free connection slot (dials never evict anyone). */
   hasRoom: () => boolean;
-  /** Turns a connected socket into a peer connection; `onClose` says whether its handshake came. */
-  open: (socket: Socket, opening: Opening, listenPort: number, onClose: (connection: PeerConnection) => void) => void;
+  /** Turns a connected socket into a peer connection (false: no room for it); `onClose` tells whether its handshake came. */
+  open: (socket: Socket, opening: Opening, listenPort: number, onClose: (connection: PeerConnection) => void) => boolean;
 }
 
 export interface Dialer {
@@ -55,12 +55,10 @@ export function startDialer(options: DialerOptions): Dialer {
       pending.delete(socket);
       socket.off('error', ignoreError);
       socket.off('close', onClose);
-      if (closed) {
-        socket.destroy();
-        return end('unreachable');
-      }
       const provide = target.handshake === 'plain' ? 'plain' : options.requireEncryption ? CRYPTO_RC4 : CRYPTO_RC4 | CRYPTO_PLAINTEXT;
-      options.open(socket, { direction: 'outgoing', provide }, target.port, (connection) => end(connection.ready ? 'handshaken' : 'refused'));
+      if (!closed && options.open(socket, { direction: 'outgoing', provide }, target.port, (connection) => end(connection.ready ? 'handshaken' : 'refused'))) return;
+      socket.destroy();
+      end('unreachable');
     });
   };
 

@@ -155,15 +155,19 @@ function accept(socket: Socket, config: SeederConfig, peers: Peers, add: AddConn
     socket.destroy();
     return;
   }
-  if (peers.connections.size >= MAX_CONNECTIONS) {
-    const evicted = connectionToEvict(peers.connections);
-    if (!evicted) {
-      socket.destroy();
-      return;
-    }
-    evicted.close();
+  if (!makeRoom(peers)) {
+    socket.destroy();
+    return;
   }
   add(socket);
+}
+
+/** At the limit, closes the connection that gives way (see slots.ts); false when every one is being served. */
+function makeRoom(peers: Peers): boolean {
+  if (peers.connections.size < MAX_CONNECTIONS) return true;
+  const evicted = connectionToEvict(peers.connections);
+  evicted?.close();
+  return evicted !== undefined;
 }
 
 /** Starts the wire on a socket, either way round; `dialed` for a connection the seeder opened. */
@@ -191,7 +195,12 @@ function dialBack(config: SeederConfig, peers: Peers, add: AddConnection): Diale
     requireEncryption: config.requireEncryption ?? false,
     hasRoom: () => peers.connections.size < MAX_CONNECTIONS,
     covered: (target) => [...peers.connections].some((connection) => mayBe(connection, target, peers)),
-    open: (socket, opening, listenPort, onClose) => add(socket, { opening, listenPort, onClose }),
+    open: (socket, opening, listenPort, onClose) => {
+      // Incoming connections may have taken the room while the dial was under way.
+      if (!makeRoom(peers)) return false;
+      add(socket, { opening, listenPort, onClose });
+      return true;
+    },
   });
   config.announces?.on('announce', (peer) => dialer.announced(peer));
   return dialer;
