@@ -14,6 +14,8 @@ export interface ClientSetup {
   /** Where the content lands. */
   downloadDir: string;
   encryption: Encryption;
+  /** Turn uTP off where the client has it on by default: against a seeder that speaks TCP only (the benchmark's libtorrent). */
+  tcpOnly?: boolean;
 }
 
 export interface TorrentSource {

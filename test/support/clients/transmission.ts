@@ -20,7 +20,9 @@ function settings(setup: ClientSetup): Record<string, unknown> {
     'blocklist-enabled': false,
     // uTP stays on, Transmission's default. Its uTP attempt at share-file (which has no uTP) fails,
     // and Transmission 3.00 then drops its own TCP retry: share-file dials it instead (see
-    // src/seeding/dial-back.ts), so it downloads over a connection share-file opened.
+    // src/seeding/dial-back.ts), so it downloads over a connection share-file opened. A seeder
+    // that has neither uTP nor dials (the benchmark's libtorrent) is never reached with uTP on.
+    'utp-enabled': !setup.tcpOnly,
     'rpc-enabled': true,
     'rpc-bind-address': '127.0.0.1',
     'rpc-port': RPC_PORT,
