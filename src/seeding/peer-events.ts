@@ -78,6 +78,8 @@ export function hooksFor(socket: Socket, peers: Peers, events: EventEmitter<Seed
       entry.peer.listenPort = port;
       events.emit('peer-identified', entry.peer);
     },
+    // Blocks sent are counted by the connection itself (its rate, its upload).
+    onBlockSent: () => {},
     onComplete: (complete) => {
       const entry = peers.watched.get(complete);
       if (entry) events.emit('peer-completed', entry.peer);

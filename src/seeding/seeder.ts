@@ -89,7 +89,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     // The wire asks only when the peer's socket and the send budget have room (connection/block-server.ts).
     queuedBytes: () => 0,
   });
-  const reveal = new RevealPlan({ pieceCount, pieceLength: reader.pieceLength });
+  const reveal = new RevealPlan({ pieceCount, pieceLength: reader.pieceLength, rateOf: (recipient) => (recipient as PeerConnection).uploadRate() });
   const context: WireContext = {
     infoHash: Buffer.from(config.infoHash, 'hex'),
     peerId: Buffer.from(config.peerId, 'hex'),
@@ -183,7 +183,7 @@ function connectionAdder(context: WireContext, peers: Peers, events: EventEmitte
         dialed.onClose(connection);
       };
     }
-    peers.connections.add(new PeerConnection(socket, context, tellPieces(reveal, hooks, context.reader.pieceCount), dialed?.opening));
+    peers.connections.add(new PeerConnection(socket, context, tellPieces(reveal, hooks, context.reader), dialed?.opening));
   };
 }
 

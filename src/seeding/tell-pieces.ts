@@ -5,9 +5,18 @@ import type { PeerConnection, WireHooks } from './connection/wire.ts';
 /** How often a window is topped up without a `have` (see below). */
 const TOP_UP_MS = 250;
 
-/** The connection's hooks, with the reveal plan told of it: its start, its pieces and its end. */
-export function tellPieces(plan: RevealPlan, hooks: WireHooks, pieceCount: number): WireHooks {
+/**
+ * The connection's hooks, with the reveal plan told of it: its start, its pieces and its end. A piece
+ * leaves the recipient's window when it announces it, or as soon as its last block has gone out to
+ * it, whichever is first. Transmission 3.00 announces a piece 0.9-1.0 s after its last block went
+ * out (measured between two namespaces), so a window refilled on `have` alone kept it idle most of
+ * every second: 100 MiB took 27 s instead of 6.
+ */
+export function tellPieces(plan: RevealPlan, hooks: WireHooks, pieces: { pieceCount: number; lengthOfPiece(index: number): number }): WireHooks {
+  const { pieceCount } = pieces;
   let topUp: NodeJS.Timeout | undefined;
+  /** Bytes sent of each piece in the window; pieces outside it are not counted. */
+  const sent = new Map<number, number>();
   const holds = (connection: PeerConnection) => (index: number): boolean => connection.pieces.has(index);
   const tell = (connection: PeerConnection, reveal: Reveal): void => {
     if (reveal === 'all') {
@@ -30,6 +39,14 @@ export function tellPieces(plan: RevealPlan, hooks: WireHooks, pieceCount: numbe
       // topping up once the last pieces are told, without a `have` to trigger it.
       topUp = setInterval(() => tell(connection, plan.topUp(connection, holds(connection))), TOP_UP_MS);
       topUp.unref();
+    },
+    onBlockSent: (connection, index, length) => {
+      hooks.onBlockSent(connection, index, length);
+      if (!plan.inWindow(connection, index)) return void sent.delete(index);
+      const total = (sent.get(index) ?? 0) + length;
+      if (total < pieces.lengthOfPiece(index)) return void sent.set(index, total);
+      sent.delete(index);
+      tell(connection, plan.got(connection, index, holds(connection)));
     },
     onClose: (connection) => {
       clearInterval(topUp);

@@ -2,7 +2,7 @@
 // tells everything once no piece is left untold.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RevealPlan } from '../../src/seeding/reveal.ts';
+import { REVEAL_WINDOW_SECONDS, RevealPlan } from '../../src/seeding/reveal.ts';
 
 const nothing = (): boolean => false;
 
@@ -14,6 +14,14 @@ function plan(pieceCount: number): { plan: RevealPlan } {
 }
 
 describe('RevealPlan', () => {
+  it('widens a fast recipient\'s window to what it fetches in a few seconds', () => {
+    const rates = new Map<string, number>([['fast', 3 * MiB]]);
+    const p = new RevealPlan({ pieceCount: 100, pieceLength: MiB, windowBytes: 4 * MiB, rateOf: (recipient) => rates.get(recipient as string) ?? 0 });
+    assert.equal((p.join('slow', nothing) as number[]).length, 4);
+    assert.equal((p.join('fast', nothing) as number[]).length, 3 * REVEAL_WINDOW_SECONDS);
+    assert.ok(p.inWindow('fast', 4) && !p.inWindow('slow', 4) && p.inWindow('slow', 3));
+  });
+
   it('tells each recipient a window of its own pieces, none told twice', () => {
     const { plan: p } = plan(20);
     assert.deepEqual(p.join('a', nothing), [0, 1, 2, 3]);

@@ -27,7 +27,7 @@ export class BlockServer {
   readonly rate = new RateMeter();
   uploaded = 0;
   /** Called when a block went out, and when one will not be served (to send a BEP 6 reject). */
-  readonly #onSent: () => void;
+  readonly #onSent: (index: number, length: number) => void;
   readonly #reject: (index: number, offset: number, length: number) => void;
   readonly #context: ServingContext;
   readonly #outbox: Outbox;
@@ -36,7 +36,7 @@ export class BlockServer {
   #pumping = false;
   readonly #resume = (): void => this.pump();
 
-  constructor(context: ServingContext, outbox: Outbox, onSent: () => void, reject: (index: number, offset: number, length: number) => void) {
+  constructor(context: ServingContext, outbox: Outbox, onSent: (index: number, length: number) => void, reject: (index: number, offset: number, length: number) => void) {
     this.#context = context;
     this.#outbox = outbox;
     this.#onSent = onSent;
@@ -105,6 +105,6 @@ export class BlockServer {
     this.#outbox.sendBlock(pieceHeader(index, offset, length), lease);
     this.uploaded += length;
     this.rate.add(length);
-    this.#onSent();
+    this.#onSent(index, length);
   }
 }

@@ -17,19 +17,12 @@ import { Outbox } from './outbox.ts';
 import { HANDSHAKE_TIMEOUT_MS, KEEP_ALIVE_MS, MAX_BLOCK_LENGTH, MAX_SOCKET_BACKLOG, RECEIVE_TIMEOUT_MS, REQUEST_QUEUE_LENGTH, SEND_STALL_MS } from './limits.ts';
 import type { Rc4 } from './encryption/rc4.ts';
 import { BlockServer } from './block-server.ts';
-import type { WireContext } from './wire-context.ts';
+import type { ConnectionHooks, WireContext } from './wire-context.ts';
 import { PeerPieces } from './peer-pieces.ts';
 
 export type { WireContext } from './wire-context.ts';
 
-export interface WireHooks {
-  onReady: (connection: PeerConnection) => void;
-  onClose: (connection: PeerConnection) => void;
-  /** The peer's extended handshake named the port it listens on. */
-  onListenPort: (connection: PeerConnection, port: number) => void;
-  /** The peer now holds every piece (told once). */
-  onComplete: (connection: PeerConnection) => void;
-}
+export type WireHooks = ConnectionHooks<PeerConnection>;
 
 export class PeerConnection {
   readonly socket: Socket;
@@ -65,7 +58,10 @@ export class PeerConnection {
     this.#server = new BlockServer(
       { ...context, mayServe: (piece) => context.mayServe(piece, this) },
       this.#outbox,
-      () => (this.#lastSent = Date.now()),
+      (index, length) => {
+        this.#lastSent = Date.now();
+        this.#hooks.onBlockSent(this, index, length);
+      },
       (index, offset, length) => this.#reject(index, offset, length),
     );
     this.#outbox.onWritten = () => {
