@@ -4,10 +4,12 @@
 /** Pieces told to a recipient and not yet fetched by it, in bytes: twice aria2c's largest request queue (256 x 16 KiB). */
 export const REVEAL_WINDOW_BYTES = 8 * 1024 * 1024;
 /**
- * And at least what the recipient fetched from us in this long (at its rate over the last seconds):
- * a fast recipient whose client asks in pulses needs more than 8 MiB told ahead. Transmission 3.00
- * alone on a veth link fetched 100 MiB in 15.0 s with the 8 MiB window, 10.0 s with 2 s of its
- * rate, 8.0 s with 4 s, and 6.3 s told everything at once.
+ * A lone recipient's window is at least what it fetched from us in this long (at its rate over the
+ * last seconds): it has no fellow to fetch from, so holding pieces back from it saves nothing, and a
+ * fast client that asks in pulses needs more than 8 MiB told ahead. Transmission 3.00 alone on a
+ * veth link fetched 100 MiB in 15.0 s with the 8 MiB window, 10.0 s with 2 s of its rate, 8.0 s with
+ * 4 s, and 6.3 s told everything at once. With fellows the window stays at 8 MiB: 4 s of each one's
+ * rate for four aria2c at 1 Gbit/s sent 1.15 times the file instead of 1.11.
  */
 export const REVEAL_WINDOW_SECONDS = 4;
 /** Never fewer than this many pieces in the window, whatever the piece length. */
@@ -63,8 +65,9 @@ export class RevealPlan {
     this.#rateOf = options.rateOf ?? (() => 0);
   }
 
-  /** The recipient's window in pieces: REVEAL_WINDOW_BYTES, or REVEAL_WINDOW_SECONDS of its rate if more. */
+  /** The recipient's window in pieces: REVEAL_WINDOW_BYTES, or for a lone recipient REVEAL_WINDOW_SECONDS of its rate if more. */
   #windowOf(recipient: unknown): number {
+    if (this.#told.size > 1) return this.#window;
     return Math.max(this.#window, Math.ceil((this.#rateOf(recipient) * REVEAL_WINDOW_SECONDS) / this.#pieceLength));
   }
 

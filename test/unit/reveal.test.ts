@@ -14,12 +14,15 @@ function plan(pieceCount: number): { plan: RevealPlan } {
 }
 
 describe('RevealPlan', () => {
-  it('widens a fast recipient\'s window to what it fetches in a few seconds', () => {
-    const rates = new Map<string, number>([['fast', 3 * MiB]]);
-    const p = new RevealPlan({ pieceCount: 100, pieceLength: MiB, windowBytes: 4 * MiB, rateOf: (recipient) => rates.get(recipient as string) ?? 0 });
+  it('widens a fast lone recipient\'s window to what it fetches in a few seconds, and only while it is alone', () => {
+    const p = new RevealPlan({ pieceCount: 100, pieceLength: MiB, windowBytes: 4 * MiB, rateOf: (recipient) => (recipient === 'fast' ? 3 * MiB : 0) });
+    const first = p.join('fast', nothing) as number[];
+    assert.equal(first.length, 3 * REVEAL_WINDOW_SECONDS);
+    assert.ok(p.inWindow('fast', first.at(-1)!));
+    // A fellow arrives: both windows are 4 pieces again (what was told stays told).
     assert.equal((p.join('slow', nothing) as number[]).length, 4);
-    assert.equal((p.join('fast', nothing) as number[]).length, 3 * REVEAL_WINDOW_SECONDS);
-    assert.ok(p.inWindow('fast', 4) && !p.inWindow('slow', 4) && p.inWindow('slow', 3));
+    assert.deepEqual(p.got('fast', first[0]!, nothing), []);
+    assert.ok(!p.inWindow('slow', first[0]!));
   });
 
   it('tells each recipient a window of its own pieces, none told twice', () => {
