@@ -98,8 +98,9 @@ describe('a UPnP router', { timeout: 300_000 }, () => {
   it('when another host holds our port on the router (UPnP 718), maps another and tells recipients that one', async () => {
     const trackerPort = 50200 + Math.floor(Math.random() * 500);
     // upnpc, the reference client, maps the port for the other LAN host first.
-    const description = /desc: (http\S+)/.exec((await lab.exec(lab.lanPeer, 'upnpc', ['-l'])).output)?.[1];
-    assert.ok(description, 'upnpc finds the router');
+    const listing = await lab.exec(lab.lanPeer, 'upnpc', ['-l']);
+    const description = /desc: (http\S+)/.exec(listing.output)?.[1];
+    assert.ok(description, `upnpc finds the router: ${listing.output}`);
     const taken = await lab.exec(lab.lanPeer, 'upnpc', ['-u', description, '-e', 'another host', '-a', '10.220.1.3', String(trackerPort), String(trackerPort), 'TCP', '600']);
     assert.match(taken.output, /is redirected to internal 10\.220\.1\.3/, taken.output);
 
