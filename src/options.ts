@@ -6,7 +6,7 @@ import { usageError } from './errors.ts';
 import type { Cidr } from './host/cidr.ts';
 import { parseCidr } from './host/cidr.ts';
 
-export const FIREWALL_MODES = ['auto', 'iptables', 'none'] as const;
+export const FIREWALL_MODES = ['auto', 'firewalld', 'nftables', 'ufw', 'iptables', 'none'] as const;
 export type FirewallMode = (typeof FIREWALL_MODES)[number];
 export const PORT_MAP_MODES = ['auto', 'upnp', 'nat-pmp', 'none'] as const;
 export type PortMapMode = (typeof PORT_MAP_MODES)[number];

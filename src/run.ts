@@ -20,6 +20,7 @@ import { networkLoader } from './load-network.ts';
 import type { ShareOptions } from './options.ts';
 import type { ReadyEvent, ShareEvent, StopReason } from './output/events.ts';
 import { changeReporter, portMappedEvent, reportSkipped } from './output/notices.ts';
+import { UNDO_FAILED } from './output/instructions.ts';
 import type { Reporter } from './output/reporter.ts';
 import { followRecipients } from './output/follow.ts';
 import { webSeedPolicy, type WebSeedPolicy } from './seeding/hand-out.ts';
@@ -59,7 +60,7 @@ export async function run(options: ShareOptions, env: RunEnvironment): Promise<S
   const failures = await cleanup.disposeAsync();
   for (const failure of failures) {
     const reason = failure.error instanceof Error ? failure.error.message : String(failure.error);
-    env.reporter.emit({ event: 'warning', message: `could not undo ${failure.name}: ${reason}${failure.manualFix ? `; run by hand: ${failure.manualFix}` : ''}` });
+    env.reporter.emit({ event: 'warning', message: `${UNDO_FAILED}${failure.name}: ${reason}${failure.manualFix ? `; run by hand: ${failure.manualFix}` : ''}` });
   }
   if ('error' in outcome) throw outcome.error;
   env.reporter.emit({ event: 'stopped', reason: outcome.reason });
@@ -69,7 +70,7 @@ export async function run(options: ShareOptions, env: RunEnvironment): Promise<S
 async function share(options: ShareOptions, env: RunEnvironment, cleanup: CleanupStack, stop: AbortController): Promise<StopReason> {
   const emit = (event: ShareEvent): void => env.reporter.emit(event);
   const loadNetwork = networkLoader();
-  const firewall = new FirewallStep(options.firewall, async () => (await loadNetwork()).firewall);
+  const firewall = new FirewallStep(options.firewall, env.cacheDir, async () => (await loadNetwork()).firewall);
 
   // 1. Check what can be checked before the long work: the file, the ports, the address.
   const source = await inspectSource(options.file);
@@ -91,7 +92,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   cleanup.defer(`the .torrent file ${torrentPath}`, () => removeTorrentFile(torrentPath));
   throwIfStopped(env.stopSignal);
 
-  // 3. With --firewall iptables, a firewall we may not change is fatal: find out before the long wait.
+  // 3. With an explicit --firewall mode, a firewall we may not change is fatal: find out before the long wait.
   await firewall.requireEarly();
 
   // 4. Hash the content once, on every core, unless this very version is in the hash cache. Once
@@ -123,8 +124,11 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   cleanup.defer(urls.ownTracker ? 'the tracker' : 'the HTTP server', () => http.close());
   throwIfStopped(env.stopSignal);
 
-  // 7. Open the firewall for both ports: one tagged rule each, inserted at the top of INPUT.
-  for (const message of await firewall.open([trackerPort, peerPort], options.allow, cleanup)) emit({ event: 'warning', message });
+  // 7. Open both ports in every firewall that filters here (firewalld, nftables, iptables, ...), each
+  //    opening tagged or journaled, then say where.
+  const opened = await firewall.open([trackerPort, peerPort], options.allow, cleanup);
+  for (const message of opened.notices) emit({ event: 'warning', message });
+  if (opened.event) emit(opened.event);
   throwIfStopped(env.stopSignal);
 
   // 8. Seed on the fixed peer port. With our tracker, the seeder announces over loopback, which

@@ -1,7 +1,7 @@
 // The view for logs, pipes and NO_COLOR: whole lines only, and a status line at most every 30 s.
 import type { Writable } from 'node:stream';
 import { formatBytes, formatDuration, formatRate } from './format.ts';
-import { portMappedLine, recipientInstructions } from './instructions.ts';
+import { firewallLine, portMappedLine, recipientInstructions, UNDO_FAILED } from './instructions.ts';
 import type { HashingEvent, ShareEvent, View } from './events.ts';
 
 export const STATUS_INTERVAL_MS = 30_000;
@@ -9,6 +9,8 @@ export const STATUS_INTERVAL_MS = 30_000;
 export class PlainView implements View {
   readonly #stderr: Writable;
   #hashingStarted = 0;
+  /** A `could not undo` warning was shown: the last line must not say that everything was undone. */
+  #undoFailed = false;
   #lastStatus = 0;
 
   constructor(stderr: Writable) {
@@ -30,11 +32,17 @@ export class PlainView implements View {
       case 'completed':
         return this.#line(`share-file: ${event.peer} has the whole ${event.via === 'http' ? 'file over HTTP' : 'torrent'} (${event.completedPeers} so far)`);
       case 'warning':
+        if (event.message.startsWith(UNDO_FAILED)) this.#undoFailed = true;
         return this.#line(`warning: ${event.message}`);
       case 'port-mapped':
         return this.#line(portMappedLine(event));
+      case 'firewall': {
+        const line = firewallLine(event);
+        if (line) this.#line(line);
+        return;
+      }
       case 'stopped':
-        return this.#line(`share-file: stopped (${event.reason}); everything it set up is undone`);
+        return this.#line(`share-file: stopped (${event.reason}); ${this.#undoFailed ? 'undone, except what the warnings above name' : 'everything it set up is undone'}`);
       case 'peer-connected':
       case 'peer-disconnected':
       case 'error':

@@ -2,7 +2,7 @@
 import type { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import { formatBytes, formatDuration, formatRate } from './format.ts';
-import { portMappedLine, recipientInstructions } from './instructions.ts';
+import { firewallLine, portMappedLine, recipientInstructions, UNDO_FAILED } from './instructions.ts';
 import type { ProgressEvent, ShareEvent, View } from './events.ts';
 
 type Row = ReturnType<cliProgress.MultiBar['create']>;
@@ -19,6 +19,8 @@ export class TtyView implements View {
   readonly #qr: boolean;
   #hashing: Row | undefined;
   #hashingStarted = 0;
+  /** A `could not undo` warning was shown: the last line must not say that everything was undone. */
+  #undoFailed = false;
   #totals: Row | undefined;
   readonly #peers = new Map<string, Row>();
   #closed = false;
@@ -82,12 +84,18 @@ export class TtyView implements View {
       case 'completed':
         return this.#log(`share-file: ${event.peer} has the whole ${event.via === 'http' ? 'file over HTTP' : 'torrent'} (${event.completedPeers} so far)`);
       case 'warning':
+        if (event.message.startsWith(UNDO_FAILED)) this.#undoFailed = true;
         return this.#log(`warning: ${event.message}`);
       case 'port-mapped':
         return this.#log(portMappedLine(event));
+      case 'firewall': {
+        const line = firewallLine(event);
+        if (line) this.#log(line);
+        return;
+      }
       case 'stopped':
         this.close();
-        this.#stderr.write(`share-file: stopped (${event.reason}); everything it set up is undone\n`);
+        this.#stderr.write(`share-file: stopped (${event.reason}); ${this.#undoFailed ? 'undone, except what the warnings above name' : 'everything it set up is undone'}\n`);
         return;
       case 'peer-connected':
       case 'peer-disconnected':

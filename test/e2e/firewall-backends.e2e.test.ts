@@ -1,0 +1,123 @@
+// The five host firewalls share-file meets, each real and in the sharer's namespace: firewalld,
+// native nftables, ufw, iptables-legacy and iptables-nft. Behind each, a recipient in another
+// namespace downloads over BitTorrent and HTTP, and every ruleset is compared after every exit.
+import assert from 'node:assert/strict';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setUpFirewall, type FirewallKind, type SharerFirewall } from '../support/firewalls.ts';
+import { createTwoHosts, type TwoHosts } from '../support/netns.ts';
+import { aria2cArgs, BIN, randomFile, startShare, stopShare, tempDir, type RunningShare, type ShareEventRecord } from '../support/helpers.ts';
+
+const BACKEND: Record<FirewallKind, string> = {
+  firewalld: 'firewalld',
+  nftables: 'nftables',
+  ufw: 'ufw',
+  'iptables-legacy': 'iptables-legacy',
+  'iptables-nft': 'iptables',
+};
+
+const KINDS = (process.env.SHARE_FILE_TEST_FIREWALLS?.split(',') ?? Object.keys(BACKEND)) as FirewallKind[];
+
+for (const kind of KINDS) {
+  describe(`behind ${kind}`, { timeout: 300_000 }, () => {
+    let hosts: TwoHosts;
+    let firewall: SharerFirewall;
+    let dir: string;
+    let file: string;
+    let pristine: string;
+
+    before(async () => {
+      hosts = await createTwoHosts({ prefix: 'fw', rejectInbound: kind === 'iptables-nft' });
+      try {
+        firewall = await setUpFirewall(hosts, kind);
+      } catch (error) {
+        await hosts.teardown();
+        throw error;
+      }
+      dir = await tempDir();
+      file = await randomFile(dir, 'disk image.img', 6 * 1024 * 1024 + 5);
+      pristine = await firewall.state();
+    });
+    after(async () => {
+      await firewall?.stop();
+      await hosts?.teardown();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    const share = (args: string[]): RunningShare =>
+      startShare([file, '-H', hosts.sharerName, '--ip', hosts.sharerIp, '--port-map', 'none', ...args], { cwd: dir, command: [...firewall.prefix, 'env', ...Object.entries(firewall.env).map(([key, value]) => `${key}=${value}`), process.execPath, BIN] });
+
+    const curl = async (url: string, target: string, connectTimeout = 20): Promise<boolean> =>
+      hosts.exec(hosts.recipient, 'curl', ['-fsS', '--connect-timeout', String(connectTimeout), '--max-time', '60', '-o', target, url]).then(() => true, () => false);
+
+    const firewallEvent = (running: RunningShare): ShareEventRecord | undefined => running.events.find((event) => event.event === 'firewall');
+
+    it('blocks the recipient while share-file leaves it alone (--firewall none)', async () => {
+      const running = share(['--firewall', 'none']);
+      const ready = await running.waitForEvent('ready');
+      const target = path.join(dir, 'blocked');
+      assert.equal(await curl(String(ready.webUrl), target, 2), false, 'the firewall lets the recipient in without share-file');
+      await stopShare(running);
+      assert.equal(firewallEvent(running), undefined);
+      assert.equal(await firewall.state(), pristine);
+    });
+
+    it(`opens ${BACKEND[kind]}, delivers over BitTorrent and HTTP, and SIGINT restores every ruleset`, async () => {
+      const running = share([]);
+      const ready = await running.waitForEvent('ready');
+      const event = firewallEvent(running);
+      assert.ok(event, JSON.stringify(running.events));
+      assert.equal(event.status, 'opened');
+      assert.deepEqual(event.backends, [BACKEND[kind]]);
+      assert.deepEqual(event.ports, [ready.trackerPort, ready.peerPort]);
+      assert.ok(!running.events.some((entry) => entry.event === 'warning' && /firewall/.test(String(entry.message))), JSON.stringify(running.events));
+      assert.notEqual(await firewall.state(), pristine);
+
+      const target = await tempDir();
+      const torrent = await hosts.exec(hosts.recipient, 'aria2c', ['--connect-timeout=5', '--max-tries=2', ...aria2cArgs(target, String(ready.torrentUrl))]).then(() => true, (error: Error) => error.message);
+      assert.equal(torrent, true);
+      assert.ok((await readFile(path.join(target, 'disk image.img'))).equals(await readFile(file)), 'the same bytes over BitTorrent');
+      assert.equal(await curl(String(ready.webUrl), path.join(target, 'over-http')), true);
+      assert.ok((await readFile(path.join(target, 'over-http'))).equals(await readFile(file)), 'the same bytes over HTTP');
+      await rm(target, { recursive: true, force: true });
+
+      assert.equal((await stopShare(running, 'SIGINT')).code, 0);
+      assert.equal(await firewall.state(), pristine);
+    });
+
+    it('SIGTERM restores every ruleset', async () => {
+      const running = share([]);
+      await running.waitForEvent('ready');
+      assert.notEqual(await firewall.state(), pristine);
+      assert.equal((await stopShare(running, 'SIGTERM')).code, 0);
+      assert.equal(await firewall.state(), pristine);
+    });
+
+    it('--exit-after 1 restores every ruleset once the recipient has the file', async () => {
+      const running = share(['--exit-after', '1']);
+      const ready = await running.waitForEvent('ready');
+      assert.equal(await curl(String(ready.webUrl), path.join(dir, 'fetched')), true);
+      assert.equal((await running.exited).code, 0);
+      assert.deepEqual(running.events.at(-1), { event: 'stopped', reason: 'exit-after' });
+      assert.equal(await firewall.state(), pristine);
+      await rm(path.join(dir, 'fetched'), { force: true });
+    });
+
+    it('after kill -9, the next start removes what the dead process opened', async () => {
+      const doomed = share([]);
+      await doomed.waitForEvent('ready');
+      doomed.child.kill('SIGKILL');
+      await doomed.exited;
+      assert.notEqual(await firewall.state(), pristine, 'kill -9 leaves the openings behind');
+
+      const next = share([]);
+      await next.waitForEvent('ready');
+      const removed = next.events.filter((event) => event.event === 'warning' && /removed a stale firewall rule/.test(String(event.message)));
+      assert.ok(removed.length >= 2, JSON.stringify(next.events));
+      for (const event of removed) assert.match(String(event.message), new RegExp(`share-file process ${doomed.child.pid}$`));
+      assert.equal((await stopShare(next)).code, 0);
+      assert.equal(await firewall.state(), pristine);
+    });
+  });
+}
