@@ -47,7 +47,7 @@ describe('bad input', () => {
     { name: 'a busy peer port', args: () => [file, '--peer-port', String(busyPort), ...base], code: 1, pattern: () => new RegExp(`peer port \`${busyPort}\` is already in use`) },
     { name: 'a bad address', args: () => [file, '--ip', '300.1.1.1', '-H', '127.0.0.1', '--firewall', 'none', '--port-map', 'none'], code: 2, pattern: /`300\.1\.1\.1` is not an IP address/ },
     { name: 'a bad host name', args: () => [file, '--ip', '127.0.0.1', '-H', 'no such host', '--firewall', 'none', '--port-map', 'none'], code: 2, pattern: /`no such host` is not a valid host name/ },
-    { name: 'an unknown firewall mode', args: () => [file, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'ufw', '--port-map', 'none'], code: 2, pattern: /unknown firewall mode `ufw`/ },
+    { name: 'an unknown firewall mode', args: () => [file, '--ip', '127.0.0.1', '-H', '127.0.0.1', '--firewall', 'pf', '--port-map', 'none'], code: 2, pattern: /unknown firewall mode `pf`/ },
     { name: 'an unknown port-map mode', args: () => [file, ...base, '--port-map', 'pcp'], code: 2, pattern: /unknown port-map mode `pcp`; use one of auto, upnp, nat-pmp, none/ },
     { name: 'an IPv4 address for --ip6', args: () => [file, ...base, '--ip6', '10.220.1.2'], code: 2, pattern: /`10\.220\.1\.2` is not an IPv6 address/ },
     { name: 'an unwritable .torrent path', args: () => [file, '-o', '/nonexistent-dir/x.torrent', ...base], code: 1, pattern: /`\/nonexistent-dir\/x\.torrent`/ },

@@ -2,6 +2,7 @@
 // native nftables, ufw, iptables-legacy and iptables-nft. Behind each, a recipient in another
 // namespace downloads over BitTorrent and HTTP, and every ruleset is compared after every exit.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -45,8 +46,10 @@ for (const kind of KINDS) {
       if (dir) await rm(dir, { recursive: true, force: true });
     });
 
+    // share-file runs with cron's PATH, which has no sbin folder: it must find nft, iptables there anyway.
+    const shareCommand = (): string[] => [...firewall.prefix, 'env', ...Object.entries({ ...firewall.env, PATH: firewall.cronPath }).map(([key, value]) => `${key}=${value}`), process.execPath, BIN];
     const share = (args: string[]): RunningShare =>
-      startShare([file, '-H', hosts.sharerName, '--ip', hosts.sharerIp, '--port-map', 'none', ...args], { cwd: dir, command: [...firewall.prefix, 'env', ...Object.entries(firewall.env).map(([key, value]) => `${key}=${value}`), process.execPath, BIN] });
+      startShare([file, '-H', hosts.sharerName, '--ip', hosts.sharerIp, '--port-map', 'none', ...args], { cwd: dir, command: shareCommand() });
 
     const curl = async (url: string, target: string, connectTimeout = 20): Promise<boolean> =>
       hosts.exec(hosts.recipient, 'curl', ['-fsS', '--connect-timeout', String(connectTimeout), '--max-time', '60', '-o', target, url]).then(() => true, () => false);
@@ -103,6 +106,50 @@ for (const kind of KINDS) {
       assert.equal(await firewall.state(), pristine);
       await rm(path.join(dir, 'fetched'), { force: true });
     });
+
+    it('an error after the ports were opened (the peer port taken meanwhile) restores every ruleset', async () => {
+      // A file not yet in the hash cache, so that hashing leaves time to take the peer port.
+      const big = await randomFile(dir, 'big.bin', 300 * 1024 * 1024);
+      const port = 40000 + (process.pid % 10000);
+      const running = startShare([big, '-H', hosts.sharerName, '--ip', hosts.sharerIp, '--port-map', 'none', '--port', String(port), '--peer-port', String(port + 1)], { cwd: dir, command: shareCommand() });
+      await running.waitForEvent('hashing');
+      const squatter = spawn(firewall.prefix[0]!, [...firewall.prefix.slice(1), '/usr/bin/python3', '-c', `import socket, sys, time\ns = socket.socket(socket.AF_INET6)\ns.bind(("::", ${port + 1}))\ns.listen()\nprint("listening", flush=True)\ntime.sleep(120)`], { stdio: ['ignore', 'pipe', 'ignore'] });
+      try {
+        await new Promise((resolve) => squatter.stdout.once('data', resolve));
+        const { code } = await running.exited;
+        assert.equal(code, 1, running.stderr());
+        assert.equal(firewallEvent(running)?.status, 'opened', 'the ports were open when the error came');
+        assert.equal(running.events.at(-1)?.event, 'error');
+        assert.match(String(running.events.at(-1)?.message), new RegExp(`peer port \`${port + 1}\` is already in use`));
+        assert.equal(await firewall.state(), pristine);
+      } finally {
+        squatter.kill('SIGKILL');
+        await rm(big, { force: true });
+      }
+    });
+
+    it('--allow opens the ports to that source only, and the recipient still gets the file', async () => {
+      const running = share(['--allow', `${hosts.recipientIp}/32`]);
+      const ready = await running.waitForEvent('ready');
+      assert.equal(firewallEvent(running)?.status, 'opened');
+      const state = await firewall.state();
+      assert.ok(state.includes(`${hosts.recipientIp}`), state);
+      const target = await tempDir();
+      assert.equal(await curl(String(ready.webUrl), path.join(target, 'over-http')), true);
+      assert.ok((await readFile(path.join(target, 'over-http'))).equals(await readFile(file)));
+      await rm(target, { recursive: true, force: true });
+      assert.equal((await stopShare(running)).code, 0);
+      assert.equal(await firewall.state(), pristine);
+    });
+
+    if (kind !== 'firewalld') {
+      it('--firewall firewalld where firewalld does not run: exit 1, nothing changed', async () => {
+        const running = share(['--firewall', 'firewalld']);
+        assert.equal((await running.exited).code, 1);
+        assert.match(String(running.events.at(-1)?.message), /^cannot change the firewall: firewalld is not running$/);
+        assert.equal(await firewall.state(), pristine);
+      });
+    }
 
     it('after kill -9, the next start removes what the dead process opened', async () => {
       const doomed = share([]);

@@ -19,6 +19,8 @@ export interface SharerFirewall {
   prefix: string[];
   /** What a process there needs in its environment (firewall-cmd on PATH, its Python modules). */
   env: Record<string, string>;
+  /** Cron's PATH (no sbin folder), plus where firewall-cmd was unpacked: what share-file runs with. */
+  cronPath: string;
   exec(command: string, args: string[]): Promise<string>;
   /** Every ruleset there: nft's (without counters), legacy iptables', firewalld's runtime zones. */
   state(): Promise<string>;
@@ -63,7 +65,9 @@ function withState(kind: FirewallKind, where: Pick<SharerFirewall, 'prefix' | 'e
     if (kind === 'firewalld') text += await where.exec('firewall-cmd', ['--list-all-zones']);
     return text;
   };
-  return { kind, ...where, state, stop };
+  const cronPath = ['/usr/bin', '/bin'];
+  if (where.env.PATH) cronPath.unshift(where.env.PATH.split(':')[0]!);
+  return { kind, ...where, cronPath: cronPath.join(':'), state, stop };
 }
 
 /** ufw as Debian ships it (deny incoming), its files in a temporary root, enabled and reloaded once. */

@@ -16,13 +16,13 @@ export async function removeStaleEntries(executor: FirewallExecutor, host: HostF
     const tool = binaryFor(target.flavour, target.family);
     for (const rule of parseTaggedRules(await executor.run({ tool, args: ['-w', '5', '-S', 'INPUT'] }))) {
       if (await isShareFileRunning(rule.pid)) continue;
-      await executor.run({ tool, args: rule.deleteArgs });
+      if (await gone(executor.run({ tool, args: rule.deleteArgs }))) continue;
       removed.push(left(tool, rule.port, rule.pid));
     }
   }
   for (const rule of host.nft?.tagged ?? []) {
     if (await isShareFileRunning(rule.pid)) continue;
-    await executor.run(deleteByHandle(rule, rule.handle));
+    if (await gone(executor.run(deleteByHandle(rule, rule.handle)))) continue;
     removed.push(left(`nftables ${rule.family} ${rule.table} ${rule.chain}`, rule.port, rule.pid));
   }
   // firewalld forgets its runtime entries when it restarts: ask before removing, never guess.
@@ -37,4 +37,12 @@ export async function removeStaleEntries(executor: FirewallExecutor, host: HostF
     await rm(journal.file, { force: true });
   }
   return removed;
+}
+
+/**
+ * Another share-file starting at the same time may sweep the same leftover first: a delete that
+ * fails is taken for that (the opening that follows says so if the firewall itself is broken).
+ */
+async function gone(deleting: Promise<string>): Promise<boolean> {
+  return deleting.then(() => false, () => true);
 }
