@@ -22,7 +22,7 @@ export type FirewallProbe = { ok: true; executor: FirewallExecutor; host: HostFi
 
 /** Looks as ourselves, then (not root) through `sudo -n`; the reason names the command that failed. */
 export async function probeFirewall(): Promise<FirewallProbe> {
-  const asRoot = process.getuid?.() === 0;
+  const asRoot = isRoot();
   let reason = 'iptables is not installed';
   for (const sudo of asRoot ? [false] : [false, true]) {
     const executor = makeExecutor(sudo);
@@ -104,16 +104,23 @@ export async function openPorts(probe: Extract<FirewallProbe, { ok: true }>, pla
   }
   const notices: string[] = [];
   const journals = path.join(context.cacheDir, 'firewall');
+  const applied: Opening[] = [];
   try {
     for (const removed of await removeStaleEntries(executor, host, await iptablesTargets(host, executor), journals)) notices.push(`removed a stale firewall rule: ${removed}`);
-    const applied = await applyOpenings(executor, plan.openings, new Journal(journals, process.pid), context.cleanup);
+    await applyOpenings(executor, plan.openings, new Journal(journals, process.pid), context.cleanup, applied);
     return { notices, applied };
   } catch (error) {
     const said = failureText(error);
     if (required) throw new ShareFileError('FIREWALL_FAILED', `changing the firewall failed: ${said}`, { cause: error, hint: 'check the firewall by hand, or use --firewall auto or none' });
-    notices.push(`the firewall could not be opened (${said}); share-file goes on without it`);
-    return { notices, applied: undefined };
+    // What was opened stays open until exit; the rest is for the person to run.
+    const rest = plan.openings.filter((opening) => !applied.includes(opening)).map((opening) => commandLine(opening.open, !isRoot()));
+    notices.push(`the firewall could not be opened (${said}); share-file goes on without it; if it blocks inbound connections, run: ${rest.join(' && ')}`);
+    return { notices, applied: applied.length > 0 ? applied : undefined };
   }
+}
+
+function isRoot(): boolean {
+  return process.getuid?.() === 0;
 }
 
 /** When share-file cannot open the ports itself: one warning with the commands to run by hand. */

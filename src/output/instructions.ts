@@ -34,7 +34,7 @@ export function portMappedLine(mapped: PortMappedEvent): string {
 export function firewallLine(firewall: FirewallEvent): string | undefined {
   const ports = `ports ${firewall.ports.join(' and ')}`;
   if (firewall.status === 'opened') return `share-file: opened ${ports} in ${firewall.places.join('; ')}, until share-file stops`;
-  if (firewall.status === 'nothing-to-open') return `share-file: no firewall here blocks ${ports}; left as it is`;
+  if (firewall.status === 'nothing-to-open') return `share-file: found nothing that blocks ${ports} here (firewalld, nftables input chains, iptables); the firewall is left as it is`;
   return undefined;
 }
 

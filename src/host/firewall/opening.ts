@@ -20,9 +20,11 @@ export interface Opening {
   journaled?: boolean;
 }
 
-/** Runs each opening; returns the ones that changed something. Throws at the first failure. */
-export async function applyOpenings(executor: FirewallExecutor, openings: Opening[], journal: Journal, cleanup: CleanupStack): Promise<Opening[]> {
-  const applied: Opening[] = [];
+/**
+ * Runs each opening in turn and adds the ones that changed something to `applied`; throws at the
+ * first failure, `applied` then saying how far it got.
+ */
+export async function applyOpenings(executor: FirewallExecutor, openings: Opening[], journal: Journal, cleanup: CleanupStack, applied: Opening[]): Promise<void> {
   for (const opening of openings) {
     if (opening.query && (await executor.ask(opening.query))) continue;
     let entry: JournalEntry | undefined;
@@ -45,5 +47,4 @@ export async function applyOpenings(executor: FirewallExecutor, openings: Openin
     cleanup.defer(`the firewall rule for port ${opening.port} in ${opening.place}`, undo, { manualFix: commandLine(close, executor.sudo) });
     applied.push(opening);
   }
-  return applied;
 }
