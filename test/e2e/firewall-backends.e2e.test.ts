@@ -18,6 +18,9 @@ const BACKEND: Record<FirewallKind, string> = {
   'iptables-nft': 'iptables',
 };
 
+/** The explicit --firewall mode for each: iptables serves both of its flavours. */
+const MODE: Record<FirewallKind, string> = { firewalld: 'firewalld', nftables: 'nftables', ufw: 'ufw', 'iptables-legacy': 'iptables', 'iptables-nft': 'iptables' };
+
 const KINDS = (process.env.SHARE_FILE_TEST_FIREWALLS?.split(',') ?? Object.keys(BACKEND)) as FirewallKind[];
 
 for (const kind of KINDS) {
@@ -138,6 +141,16 @@ for (const kind of KINDS) {
       assert.equal(await curl(String(ready.webUrl), path.join(target, 'over-http')), true);
       assert.ok((await readFile(path.join(target, 'over-http'))).equals(await readFile(file)));
       await rm(target, { recursive: true, force: true });
+      assert.equal((await stopShare(running)).code, 0);
+      assert.equal(await firewall.state(), pristine);
+    });
+
+    it(`--firewall ${MODE[kind]} opens the same, and restores it`, async () => {
+      const running = share(['--firewall', MODE[kind]]);
+      const ready = await running.waitForEvent('ready');
+      assert.deepEqual(firewallEvent(running)?.backends, [BACKEND[kind]]);
+      assert.equal(await curl(String(ready.webUrl), path.join(dir, 'explicit')), true);
+      await rm(path.join(dir, 'explicit'), { force: true });
       assert.equal((await stopShare(running)).code, 0);
       assert.equal(await firewall.state(), pristine);
     });
