@@ -21,7 +21,8 @@ const BACKEND: Record<FirewallKind, string> = {
 /** The explicit --firewall mode for each: iptables serves both of its flavours. */
 const MODE: Record<FirewallKind, string> = { firewalld: 'firewalld', nftables: 'nftables', ufw: 'ufw', 'iptables-legacy': 'iptables', 'iptables-nft': 'iptables' };
 
-const KINDS = (process.env.SHARE_FILE_TEST_FIREWALLS?.split(',') ?? Object.keys(BACKEND)) as FirewallKind[];
+// SHARE_FILE_TEST_FIREWALLS=nftables,ufw runs only those (while working on one).
+const KINDS = (process.env.SHARE_FILE_TEST_FIREWALLS?.split(',') ?? Object.keys(BACKEND)).filter((kind): kind is FirewallKind => kind in BACKEND);
 
 for (const kind of KINDS) {
   describe(`behind ${kind}`, { timeout: 300_000 }, () => {
@@ -181,3 +182,32 @@ for (const kind of KINDS) {
     });
   });
 }
+
+describe('behind nftables and iptables-nft at once', { timeout: 120_000 }, () => {
+  let hosts: TwoHosts;
+  let firewall: SharerFirewall;
+  let dir: string;
+  before(async () => {
+    // Both drop: the inet table's policy and iptables-nft's final REJECT; either alone stops the recipient.
+    hosts = await createTwoHosts({ prefix: 'fw' });
+    firewall = await setUpFirewall(hosts, 'nftables');
+    dir = await tempDir();
+  });
+  after(async () => {
+    await hosts?.teardown();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('opens both, the recipient gets the file, and SIGINT restores both', async () => {
+    const pristine = await firewall.state();
+    const file = await randomFile(dir, 'f.img', 1024 * 1024 + 3);
+    const running = startShare([file, '-H', hosts.sharerName, '--ip', hosts.sharerIp, '--port-map', 'none'], { cwd: dir, command: [...firewall.prefix, process.execPath, BIN] });
+    const ready = await running.waitForEvent('ready');
+    assert.deepEqual(running.events.find((event) => event.event === 'firewall')?.backends, ['nftables', 'iptables']);
+    const target = path.join(dir, 'fetched');
+    await hosts.exec(hosts.recipient, 'curl', ['-fsS', '--connect-timeout', '20', '-o', target, String(ready.webUrl)]);
+    assert.ok((await readFile(target)).equals(await readFile(file)));
+    assert.equal((await stopShare(running)).code, 0);
+    assert.equal(await firewall.state(), pristine);
+  });
+});
