@@ -28,6 +28,14 @@ describe('parseRuleset', () => {
     assert.deepEqual(picture.tagged, []);
   });
 
+  it('sees ufw\'s chains in iptables-nft\'s tables, and no native chain to open', () => {
+    // ufw 0.36.2, enabled with its defaults (deny incoming), over iptables-nft 1.8.9.
+    const picture = parseRuleset(fixture('nft-ufw.json'));
+    assert.deepEqual(picture.dropping, []);
+    assert.deepEqual(picture.iptablesNft.sort(), ['ip', 'ip6']);
+    assert.equal(picture.ufw, true);
+  });
+
   it('counts a last rule that drops or rejects everything, not one that matches something', () => {
     const ruleset = (expr: object[], policy = 'accept'): string => JSON.stringify({
       nftables: [
