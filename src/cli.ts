@@ -139,4 +139,21 @@ export async function cli(): Promise<void> {
     cacheDir: cacheDirectory(process.env),
   });
   for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+  exitOnceSettled(process.exitCode);
+}
+
+/** Time for writes still under way (the hash cache, the last lines) after everything is undone. */
+const SETTLE_MS = 3000;
+
+/**
+ * Everything share-file set up is undone by now, so the process should end on its own. If a handle
+ * a dependency forgot keeps it alive, a person's Ctrl-C or a cron job would wait forever: end it,
+ * with the exit code already decided, and name what was left open so the leak can be fixed.
+ */
+function exitOnceSettled(code: number | string | undefined): void {
+  setTimeout(() => {
+    const open = process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap');
+    process.stderr.write(`share-file: exiting; still open after the clean-up: ${open.join(', ') || 'nothing'}\n`);
+    process.exit(code);
+  }, SETTLE_MS).unref();
 }

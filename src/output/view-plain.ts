@@ -54,7 +54,7 @@ export class PlainView implements View {
     if (event.hashedBytes === event.totalBytes) {
       return this.#line(`share-file: hashed in ${formatDuration(elapsed)} (${formatRate(event.totalBytes / Math.max(elapsed / 1000, 0.001))})`);
     }
-    if (now - this.#lastStatus < STATUS_INTERVAL_MS) return;
+    if (now - this.#lastStatus < STATUS_INTERVAL_MS || event.hashedBytes === 0) return;
     this.#lastStatus = now;
     const rate = event.hashedBytes / Math.max(elapsed / 1000, 0.001);
     const percent = Math.floor((event.hashedBytes / event.totalBytes) * 100);
