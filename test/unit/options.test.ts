@@ -166,6 +166,9 @@ describe('stop conditions', () => {
     assert.equal(parseDuration('15m', '--timeout'), 900_000);
     assert.equal(parseDuration('2h', '--timeout'), 7_200_000);
     assert.equal(parseDuration('1.5h', '--timeout'), 5_400_000);
+    // Past setTimeout's 2^31-1 ms: run() waits for it with afterDelay (see deadline.test.ts).
+    assert.equal(parseDuration('25d', '--timeout'), 2_160_000_000);
+    assert.equal(parseDuration('1y', '--timeout'), 31_557_600_000);
   });
   for (const bad of ['10', 'soon', '-5s', '0s', '', '5 parsecs']) {
     it(`refuses the duration \`${bad}\``, () => {
