@@ -18,6 +18,8 @@ export interface CliEnvironment {
   /** stderr is a terminal: progress is drawn in place there (unless NO_COLOR is set). */
   stderrIsTTY: boolean;
   stdoutIsTTY: boolean;
+  /** stdin or stderr is a terminal: someone is there to press Ctrl-C (not so under cron or systemd). */
+  atTerminal: boolean;
   noColor: boolean;
   cacheDir: string;
 }
@@ -82,13 +84,13 @@ export async function main(env: CliEnvironment): Promise<number> {
   const [{ Reporter }, { run }] = await Promise.all([import('./output/reporter.ts'), import('./run.ts')]);
   mark('run-loaded');
   // Until the options parse, errors still honour --json and --quiet as typed.
-  let reporter: ReporterType = new Reporter({ stdout: env.stdout, stderr: env.stderr, json: raw.json ?? false, quiet: raw.quiet ?? false, interactive: false, qr: false, resultLine: true });
+  let reporter: ReporterType = new Reporter({ stdout: env.stdout, stderr: env.stderr, json: raw.json ?? false, quiet: raw.quiet ?? false, interactive: false, atTerminal: env.atTerminal, qr: false, resultLine: true });
   try {
     const options = parseOptions(raw, env.cwd);
     const interactive = env.stderrIsTTY && !env.noColor;
     // With bars on the terminal stdout shares, the URL is in the instructions above them already.
     const resultLine = !(interactive && env.stdoutIsTTY && !options.quiet);
-    reporter = new Reporter({ stdout: env.stdout, stderr: env.stderr, json: options.json, quiet: options.quiet, interactive, qr: options.qr, resultLine });
+    reporter = new Reporter({ stdout: env.stdout, stderr: env.stderr, json: options.json, quiet: options.quiet, interactive, atTerminal: env.atTerminal, qr: options.qr, resultLine });
     if (options.qr && !interactive && !options.quiet) reporter.emit({ event: 'warning', message: '--qr draws only on a terminal without NO_COLOR; hand over the URL instead' });
     await run(options, { reporter, cwd: env.cwd, version, stopSignal: env.stopSignal, cacheDir: env.cacheDir });
     return 0;
@@ -135,6 +137,7 @@ export async function cli(): Promise<void> {
     stopSignal: controller.signal,
     stderrIsTTY: process.stderr.isTTY === true,
     stdoutIsTTY: process.stdout.isTTY === true,
+    atTerminal: process.stdin.isTTY === true || process.stderr.isTTY === true,
     noColor: (process.env.NO_COLOR ?? '') !== '',
     cacheDir: cacheDirectory(process.env),
   });

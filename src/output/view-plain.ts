@@ -8,11 +8,13 @@ export const STATUS_INTERVAL_MS = 30_000;
 
 export class PlainView implements View {
   readonly #stderr: Writable;
+  readonly #atTerminal: boolean;
   #hashingStarted = 0;
   #lastStatus = 0;
 
-  constructor(stderr: Writable) {
+  constructor(stderr: Writable, atTerminal: boolean) {
     this.#stderr = stderr;
+    this.#atTerminal = atTerminal;
   }
 
   show(event: ShareEvent): void {
@@ -20,7 +22,7 @@ export class PlainView implements View {
       case 'hashing':
         return this.#hashing(event);
       case 'ready':
-        return this.#line(recipientInstructions(event));
+        return this.#line(recipientInstructions(event, this.#atTerminal));
       case 'progress': {
         if (performance.now() - this.#lastStatus < STATUS_INTERVAL_MS) return;
         this.#lastStatus = performance.now();

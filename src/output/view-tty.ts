@@ -70,7 +70,7 @@ export class TtyView implements View {
           this.#bars.remove(this.#hashing);
           this.#hashing = undefined;
         }
-        this.#log(recipientInstructions(event));
+        this.#log(recipientInstructions(event, true));
         if (this.#qr) {
           void import('qrcode')
             .then(({ default: QRCode }) => QRCode.toString(event.torrentUrl, { type: 'terminal', small: true }))
