@@ -42,6 +42,7 @@ function buildProgram(version: string, env: CliEnvironment): Command {
     .option('-H, --hostname <name>', 'host name written into the announce URL (default: this machine\'s host name)')
     .option('--ip <address>', 'address the tracker hands to peers for this seeder, IPv4 or IPv6 (default: the host name\'s address)')
     .option('--ip6 <address>', 'IPv6 address handed to IPv6 peers (default: a global or ULA address of the default route\'s interface)')
+    .option('--name <name>', 'the name recipients save it as (default: the file\'s, folder\'s or device\'s name)')
     .option('-o, --torrent <path>', 'where the .torrent is written (default: ./<file name>-<port>.torrent)')
     .option('--firewall <mode>', `open the ports in the firewall: ${FIREWALL_MODES.join(', ')}`, 'auto')
     .option('--port-map <mode>', `ask the router to forward the ports: ${PORT_MAP_MODES.join(', ')}`, 'auto')

@@ -73,7 +73,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const firewall = new FirewallStep(options.firewall, async () => (await loadNetwork()).firewall);
 
   // 1. Check what can be checked before the long work: the file, the ports, the address.
-  const source = await inspectSource(options.file);
+  const source = await inspectSource(options.file, options.name);
   reportSkipped(source, emit);
   mark('source-inspected');
   // The workers the bin shim started get the content now and hash it while the checks below run on
