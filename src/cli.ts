@@ -33,7 +33,7 @@ export function readVersion(): string {
 function buildProgram(version: string, env: CliEnvironment): Command {
   return new Command('share-file')
     .description('Share a file or a folder with BitTorrent (and plain HTTP): builds the .torrent, runs its own tracker, opens the firewall, seeds, and cleans up on exit.')
-    .argument('<file>', 'the file (or folder) to share')
+    .argument('<file>', 'the file, folder or block device (disk, volume) to share')
     .argument('[port]', 'tracker port, as --port')
     .argument('[hostname]', 'host name for the announce URL, as --hostname')
     .argument('[ip]', 'address handed to peers, as --ip')
