@@ -3,6 +3,7 @@
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { CleanupStack } from './cleanup.ts';
+import { afterDelay } from './deadline.ts';
 import { ContentReader } from './content/reader.ts';
 import { inspectSource, type SharedContent } from './content/source.ts';
 import { HashCache } from './hashing/hash-cache.ts';
@@ -46,14 +47,14 @@ export async function run(options: ShareOptions, env: RunEnvironment): Promise<S
   const forward = (): void => stop.abort(env.stopSignal.reason);
   if (env.stopSignal.aborted) forward();
   else env.stopSignal.addEventListener('abort', forward, { once: true });
-  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop.abort('timeout' satisfies StopReason), options.timeoutMs);
+  const deadline = options.timeoutMs === undefined ? undefined : afterDelay(options.timeoutMs, () => stop.abort('timeout' satisfies StopReason));
   let outcome: { reason: StopReason } | { error: unknown };
   try {
     outcome = { reason: await share(options, { ...env, stopSignal: stop.signal }, cleanup, stop) };
   } catch (error) {
     outcome = error instanceof StopRequested ? { reason: stop.signal.reason as StopReason } : { error };
   } finally {
-    clearTimeout(timer);
+    deadline?.cancel();
     env.stopSignal.removeEventListener('abort', forward);
   }
   // Undo everything before saying we stopped: a script that sees `stopped` may reuse the ports.
@@ -73,7 +74,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const firewall = new FirewallStep(options.firewall, env.cacheDir, async () => (await loadNetwork()).firewall);
 
   // 1. Check what can be checked before the long work: the file, the ports, the address.
-  const source = await inspectSource(options.file);
+  const source = await inspectSource(options.file, options.name);
   reportSkipped(source, emit);
   mark('source-inspected');
   // The workers the bin shim started get the content now and hash it while the checks below run on

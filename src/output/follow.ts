@@ -3,7 +3,7 @@
 import type { CleanupStack } from '../cleanup.ts';
 import type { SharedContent } from '../content/source.ts';
 import { ShareFileError } from '../errors.ts';
-import { formatAddress } from '../host/ip.ts';
+import { formatAddress, unmapIPv4 } from '../host/ip.ts';
 import type { HttpServerHandle } from '../http/server.ts';
 import type { Tracker } from '../http/tracker.ts';
 import type { SeederHandle } from '../seeding/seeder.ts';
@@ -38,7 +38,8 @@ export async function followRecipients({ exitAfter, source, seeder, http, tracke
   seeder.events.on('peer-completed', (peer) => {
     if (tally.completedBy(peer)) completed(peer.peerId, peer.address, 'bittorrent');
   });
-  http.events.on('whole-file', (address) => completed(tally.completedOverHttp(), address, 'http'));
+  // The HTTP server listens on IPv6 too: an IPv4 recipient's address comes as `::ffff:10.0.0.2`.
+  http.events.on('whole-file', (address) => completed(tally.completedOverHttp(), unmapIPv4(address), 'http'));
   tracker?.events.on('announce', (announced) => {
     if (announced.peerId === ownPeerId) return;
     const sighting = { peerId: announced.peerId, ip: announced.ip, listenPort: announced.port };

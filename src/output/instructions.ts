@@ -2,7 +2,8 @@
 import { formatBytes, shellQuote } from './format.ts';
 import type { FirewallEvent, PortMappedEvent, ReadyEvent } from './events.ts';
 
-export function recipientInstructions(ready: ReadyEvent): string {
+/** `atTerminal`: someone can press Ctrl-C; a log under cron or systemd is not told to. */
+export function recipientInstructions(ready: ReadyEvent, atTerminal: boolean): string {
   const what = ready.kind === 'folder' ? `the folder ${ready.name} (${ready.files} files, ${formatBytes(ready.length)})` : `${ready.name} (${formatBytes(ready.length)})`;
   const tracker = ready.announce.some((url) => url.includes(`:${ready.trackerPort}/announce`))
     ? `Tracker and web server on port ${ready.trackerPort}`
@@ -20,7 +21,7 @@ export function recipientInstructions(ready: ReadyEvent): string {
     `  magnet         ${ready.magnet}`,
     `  with aria2c    aria2c --seed-time=0 ${shellQuote(ready.torrentUrl)}`,
     plainHttp,
-    `${tracker}; seeding at ${ready.peer} (the magnet's x.pe, for clients that start from it). Press Ctrl-C to stop.`,
+    `${tracker}; seeding at ${ready.peer} (the magnet's x.pe, for clients that start from it).${atTerminal ? ' Press Ctrl-C to stop.' : ''}`,
   ].join('\n');
 }
 

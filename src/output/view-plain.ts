@@ -8,13 +8,15 @@ export const STATUS_INTERVAL_MS = 30_000;
 
 export class PlainView implements View {
   readonly #stderr: Writable;
+  readonly #atTerminal: boolean;
   #hashingStarted = 0;
   /** A `could not undo` warning was shown: the last line must not say that everything was undone. */
   #undoFailed = false;
   #lastStatus = 0;
 
-  constructor(stderr: Writable) {
+  constructor(stderr: Writable, atTerminal: boolean) {
     this.#stderr = stderr;
+    this.#atTerminal = atTerminal;
   }
 
   show(event: ShareEvent): void {
@@ -22,7 +24,7 @@ export class PlainView implements View {
       case 'hashing':
         return this.#hashing(event);
       case 'ready':
-        return this.#line(recipientInstructions(event));
+        return this.#line(recipientInstructions(event, this.#atTerminal));
       case 'progress': {
         if (performance.now() - this.#lastStatus < STATUS_INTERVAL_MS) return;
         this.#lastStatus = performance.now();
@@ -62,7 +64,7 @@ export class PlainView implements View {
     if (event.hashedBytes === event.totalBytes) {
       return this.#line(`share-file: hashed in ${formatDuration(elapsed)} (${formatRate(event.totalBytes / Math.max(elapsed / 1000, 0.001))})`);
     }
-    if (now - this.#lastStatus < STATUS_INTERVAL_MS) return;
+    if (now - this.#lastStatus < STATUS_INTERVAL_MS || event.hashedBytes === 0) return;
     this.#lastStatus = now;
     const rate = event.hashedBytes / Math.max(elapsed / 1000, 0.001);
     const percent = Math.floor((event.hashedBytes / event.totalBytes) * 100);

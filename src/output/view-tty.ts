@@ -57,9 +57,10 @@ export class TtyView implements View {
         }
         const elapsed = Math.max((now - this.#hashingStarted) / 1000, 0.001);
         const rate = event.hashedBytes / elapsed;
-        const left = rate > 0 ? ((event.totalBytes - event.hashedBytes) / rate) * 1000 : 0;
+        // Until a byte is hashed there is no rate to tell the time left from.
+        const eta = event.hashedBytes > 0 ? formatDuration(((event.totalBytes - event.hashedBytes) / rate) * 1000) : '…';
         const render = (bar: string, percent: number): string =>
-          `${pad(`hashing ${event.file}`)} ${bar} ${String(percent).padStart(3)}% ${formatRate(rate).padStart(12)}  ETA ${formatDuration(left)}`;
+          `${pad(`hashing ${event.file}`)} ${bar} ${String(percent).padStart(3)}% ${formatRate(rate).padStart(12)}  ETA ${eta}`;
         this.#hashing.update(event.hashedBytes, { render });
         // Events come at most 4 times a second: draw each, so even a short hash shows its bar.
         this.#bars.update();
@@ -71,7 +72,7 @@ export class TtyView implements View {
           this.#bars.remove(this.#hashing);
           this.#hashing = undefined;
         }
-        this.#log(recipientInstructions(event));
+        this.#log(recipientInstructions(event, true));
         if (this.#qr) {
           void import('qrcode')
             .then(({ default: QRCode }) => QRCode.toString(event.torrentUrl, { type: 'terminal', small: true }))
@@ -135,12 +136,21 @@ export class TtyView implements View {
     if (this.#closed) return;
     this.#closed = true;
     // Drop the bars before the final render: what stays on screen is the log, not stale rows.
+    // A multibar that never drew anything has nothing to take back (stop() would print a blank line).
+    if (!this.#bars.isActive) return;
     for (const row of [this.#hashing, this.#totals, ...this.#peers.values()]) if (row) this.#bars.remove(row);
     this.#bars.stop();
   }
 
   #log(text: string): void {
     if (this.#closed) return;
+    // With no bar drawn yet (a hash-cache hit, a notice before hashing), the line goes out as is:
+    // MultiBar.update() arms its redraw timer even when idle, and the create() that follows arms a
+    // second one over it, which stop() never clears, so the process would outlive its clean-up.
+    if (!this.#bars.isActive) {
+      this.#stderr.write(`${text}\n`);
+      return;
+    }
     this.#bars.log(`${text}\n`);
     // MultiBar.log only shows the text at the next redraw; redraw now so it is not held back.
     this.#bars.update();
