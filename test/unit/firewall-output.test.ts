@@ -22,7 +22,7 @@ describe('the last line', () => {
     const stderr = new PassThrough();
     let text = '';
     stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    const view = new PlainView(stderr);
+    const view = new PlainView(stderr, false);
     for (const event of events) view.show(event);
     return text.trim().split('\n').at(-1)!;
   };
