@@ -128,7 +128,7 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebC
       const next = position < stop ? readBlock(content.reader, position, stop) : Promise.resolve(NO_BYTES);
       next.catch(() => {});
       // The reader may reuse the buffer once the response has written it out.
-      if (!res.write(lease.bytes, () => lease.release())) await new Promise((resolve) => (closed ? resolve(undefined) : res.once('drain', resolve).once('close', resolve)));
+      if (!res.write(lease.bytes, () => lease.release()) && !closed) await drainedOrClosed(res);
       block = await next;
     }
     block.release();
@@ -162,6 +162,20 @@ function fileHeaders(content: WebContent, index: number): Record<string, string 
 }
 
 const NO_BYTES = new Lease(Buffer.alloc(0));
+
+/**
+ * Waits until the response takes more bytes, or is gone. Both listeners go as soon as either fires:
+ * one left behind per wait added up past Node's limit of ten on a fast download.
+ */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+  });
+}
 
 /** Up to CHUNK_BYTES at `position` (in the whole content), never across a piece boundary. */
 function readBlock(reader: ContentReader, position: number, stop: number): Promise<Lease> {
