@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ContentChangedError, Lease, type ContentReader } from '../content/reader.ts';
 import { formatBytes } from '../output/format.ts';
+import { changedWithin } from './changed-content.ts';
 import type { WebSeedPolicy } from '../seeding/hand-out.ts';
 
 export interface WebFile {
@@ -86,6 +87,13 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebC
   const status = range ? 206 : 200;
   if (range) headers['Content-Range'] = `bytes ${start}-${end - 1}/${file.length}`;
   headers['Content-Length'] = end - start;
+  // Once the content changed, the pieces the range covers are checked before the status goes out,
+  // so that a changed range gets 410 rather than a response cut short.
+  const changed = end > start ? await changedWithin(content.reader, (at) => content.files[at]?.segments.join('/') || content.name, file.offset + start, file.offset + end) : undefined;
+  if (changed) {
+    res.writeHead(410, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).end(changed);
+    return;
+  }
   if (req.method === 'HEAD') {
     res.writeHead(status, headers).end();
     return;
@@ -142,7 +150,8 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebC
       const changed = error instanceof ContentChangedError;
       res.writeHead(changed ? 410 : 500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${(error as Error).message}\n`);
     } else {
-      // Mid-body: cut the response short, so the client sees an incomplete transfer, not bad data.
+      // Mid-body: cut the response short, so the client sees an incomplete transfer, not bad data
+      // (curl: "transfer closed with N bytes remaining"; resumed, it gets the 410 above).
       res.destroy();
     }
   }
