@@ -22,14 +22,17 @@ const FIRST_CHANGE_DELAY_MS = 1000;
 const MAX_CHANGE_DELAY_MS = 60_000;
 /** Ranges named in one warning's message (the --json `changed` field has them all). */
 const RANGES_SHOWN = 8;
+/** Ranges named to recipients: a client shows the line as it comes. */
+const RANGES_FOR_RECIPIENTS = 3;
 
 /**
  * The reader's change callback: one line when a change is first seen; then, as changed pieces are
  * found, a warning naming the byte ranges (per file) that are no longer sent and the command that
  * shares the current version. Pieces found close together make one warning, and the pause between
- * warnings grows, so that a VM writing all over its image does not flood a log.
+ * warnings grows, so that a VM writing all over its image does not flood a log. Recipients learn of
+ * the ranges from our tracker's replies (`forRecipients`): the BitTorrent wire has no words for it.
  */
-export function changeReporter(source: SharedContent, emit: Emit): (change: PieceChange | undefined) => void {
+export function changeReporter(source: SharedContent, emit: Emit): ChangeReporter {
   let found: FileRange[] = [];
   let pieces = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -41,7 +44,7 @@ export function changeReporter(source: SharedContent, emit: Emit): (change: Piec
     emit({ event: 'warning', message: changedMessage(source, changed, pieces), changed });
     delay = Math.min(MAX_CHANGE_DELAY_MS, delay * 2);
   };
-  return (change) => {
+  const onChange = (change: PieceChange | undefined): void => {
     if (change === undefined) {
       emit({ event: 'warning', message: `\`${source.path}\` changed on disk while being shared; every piece is now checked before it is sent, and pieces that no longer match are refused` });
       return;
@@ -50,6 +53,21 @@ export function changeReporter(source: SharedContent, emit: Emit): (change: Piec
     found.push(...change.parts);
     timer ??= setTimeout(report, delay).unref();
   };
+  const forRecipients = (): string | undefined => {
+    if (found.length === 0) return undefined;
+    found = mergeRanges(found);
+    const named = found.slice(0, RANGES_FOR_RECIPIENTS).map((range) => `\`${fileName(source, range.file)}\` ${describeRange(range)}`);
+    const more = found.length > RANGES_FOR_RECIPIENTS ? ` and ${found.length - RANGES_FOR_RECIPIENTS} more ranges` : '';
+    return `${named.join(', ')}${more} changed on the sender's disk since it was shared and will not be sent: ask for it to be shared again`;
+  };
+  return { onChange, forRecipients };
+}
+
+export interface ChangeReporter {
+  /** The reader's change callback. */
+  onChange: (change: PieceChange | undefined) => void;
+  /** What recipients are told, once pieces were found changed. */
+  forRecipients: () => string | undefined;
 }
 
 /** The changed ranges, the first few named, and how to share the content as it is now. */
