@@ -1,6 +1,7 @@
 // A file that changes while it is shared, in place or cut short: pieces that still match are served
 // as before, changed ones are refused (410 over HTTP; withdrawn from BitTorrent recipients), and the
-// sharer is told which byte ranges changed and how to share the current version.
+// sharer is told which byte ranges changed and how to share the current version; BitTorrent
+// recipients are told by the tracker.
 import assert from 'node:assert/strict';
 import { open, readFile, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
@@ -25,11 +26,11 @@ async function fetchRange(url: string, first: number, last: number | ''): Promis
 }
 
 /** aria2c until it gives up on the pieces no one offers (10 s without a byte), its log kept. */
-async function aria2cUntilStalled(dir: string, torrent: string): Promise<{ code: number | null; log: string; file: Buffer }> {
+async function aria2cUntilStalled(dir: string, torrent: string): Promise<{ code: number | null; output: string; log: string; file: Buffer }> {
   const log = path.join(dir, 'aria2c.log');
   const args = aria2cArgs(path.join(dir, 'aria2c'), torrent).map((arg) => (arg.startsWith('--bt-stop-timeout=') ? '--bt-stop-timeout=10' : arg));
   const result = await runCommand('aria2c', [`--log=${log}`, '--log-level=info', ...args], { timeoutMs: 90_000 });
-  return { code: result.code, log: await readFile(log, 'utf8'), file: await readFile(path.join(dir, 'aria2c', path.basename(torrent).replace(/-\d+\.torrent$/, ''))) };
+  return { code: result.code, output: result.stdout + result.stderr, log: await readFile(log, 'utf8'), file: await readFile(path.join(dir, 'aria2c', path.basename(torrent).replace(/-\d+\.torrent$/, ''))) };
 }
 
 /** Waits for a --json warning whose `changed` ranges are exactly these. */
@@ -104,6 +105,8 @@ describe('a file that changes while shared', () => {
     assertPiecesIntact(aria2c.file, original, 320, (index) => index === 5 || index === 288);
     const refusals = aria2c.log.match(/ reject index=/g)?.length ?? 0;
     assert.ok(refusals < 200, `${refusals} refusals`);
+    // What the wire cannot say, our tracker's reply does: aria2c prints it.
+    assert.match(aria2c.output, /Tracker returned warning message: `live\.img` bytes 1310720-1572863, `live\.img` bytes 75497472-75759615 changed on the sender's disk/);
 
     const warning = await changedWarning(share, [
       { file: 'live.img', start: 5 * PIECE, end: 6 * PIECE },
@@ -134,6 +137,7 @@ describe('a file that changes while shared', () => {
     const aria2c = await aria2cUntilStalled(dir, String(ready.torrent));
     assert.notEqual(aria2c.code, null, 'aria2c ended by itself');
     assertPiecesIntact(aria2c.file, original, 6, () => false);
+    assert.match(aria2c.output, /Tracker returned warning message: `short\.img` bytes 1572864-8388607 changed on the sender's disk/);
 
     const warning = await changedWarning(share, [{ file: 'short.img', start: 6 * PIECE, end: 8 * MiB }]);
     assert.match(warning, /`short\.img` bytes 1572864-8388607 no longer match/);

@@ -10,7 +10,8 @@ import { mergeRanges } from '../../src/content/changed-ranges.ts';
 import { ContentChangedError, ContentReader, type PieceChange } from '../../src/content/reader.ts';
 import { inspectSource } from '../../src/content/source.ts';
 import { hashPieces } from '../../src/hashing/hash.ts';
-import { changedMessage } from '../../src/output/notices.ts';
+import { changedMessage, changeReporter } from '../../src/output/notices.ts';
+import type { ShareEvent } from '../../src/output/events.ts';
 import { randomFile, tempDir } from '../support/helpers.ts';
 
 const PIECE = 256 * 1024;
@@ -124,5 +125,24 @@ describe('the change warning', () => {
   it('names the first eight ranges and counts the rest', () => {
     const ranges = Array.from({ length: 11 }, (_, index) => ({ file: 'vm.img', start: index * 2 * PIECE, end: (index * 2 + 1) * PIECE }));
     assert.match(changedMessage({ path: 'vm.img', name: 'vm.img', kind: 'file' }, ranges, 11), /bytes 3670016-3932159 and 3 more ranges no longer match/);
+  });
+
+  it('tells recipients of the ranges at once, and the sharer in one warning for pieces found together', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const events: ShareEvent[] = [];
+    const source = { path: 'vm.img', name: 'vm.img', kind: 'file' as const, length: 4 * PIECE, files: [{ path: '/x/vm.img', segments: [], length: 4 * PIECE, offset: 0, dev: 0, ino: 0, mtimeNs: 0n }], skipped: [] };
+    const changes = changeReporter(source, (event) => events.push(event));
+    assert.equal(changes.forRecipients(), undefined);
+    changes.onChange(undefined);
+    changes.onChange({ index: 2, parts: [{ file: 0, start: 2 * PIECE, end: 3 * PIECE }] });
+    changes.onChange({ index: 1, parts: [{ file: 0, start: PIECE, end: 2 * PIECE }] });
+    assert.equal(changes.forRecipients(), "`vm.img` bytes 262144-786431 changed on the sender's disk since it was shared and will not be sent: ask for it to be shared again");
+    assert.equal(events.length, 1, 'only the first sign of a change so far');
+    t.mock.timers.tick(1000);
+    assert.deepEqual(events.at(-1), {
+      event: 'warning',
+      message: 'changed on disk: `vm.img` bytes 262144-786431 no longer match the .torrent and are not sent (2 pieces so far); to share the current version, stop and run `share-file vm.img` again, and hand over the new .torrent',
+      changed: [{ file: 'vm.img', start: PIECE, end: 3 * PIECE }],
+    });
   });
 });
