@@ -69,7 +69,13 @@ export class ContentReader {
 
   /** Whether the piece is known not to match the .torrent any more (no read: for whom to tell of it). */
   refuses(index: number): boolean {
-    return this.#changed && this.#check.refuses(index);
+    if (!this.#changed || this.#closed) return false;
+    try {
+      return this.#check.refuses(index);
+    } catch {
+      // A file that can no longer be opened: unknown here, and refused when it is read.
+      return false;
+    }
   }
 
   /**

@@ -3,10 +3,11 @@
 // sharer is told which byte ranges changed and how to share the current version; BitTorrent
 // recipients are told by the tracker.
 import assert from 'node:assert/strict';
-import { open, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { aria2cArgs, runCommand, shareRandomFile, stopShare, type RunningShare } from '../support/helpers.ts';
+import { aria2cArgs, LOOPBACK, runCommand, shareRandomFile, startShare, stopShare, tempDir, type RunningShare } from '../support/helpers.ts';
 import { connectPeer } from '../support/peer-wire.ts';
 
 const PIECE = 256 * 1024;
@@ -141,5 +142,29 @@ describe('a file that changes while shared', () => {
 
     const warning = await changedWarning(share, [{ file: 'short.img', start: 6 * PIECE, end: 8 * MiB }]);
     assert.match(warning, /`short\.img` bytes 1572864-8388607 no longer match/);
+  });
+
+  it('in a folder: the warning and the 410 name the file that changed, the others are served whole', async (t) => {
+    const dir = await tempDir();
+    const folder = path.join(dir, 'vms');
+    await mkdir(folder);
+    const first = randomBytes(3 * MiB);
+    await writeFile(path.join(folder, 'a.img'), first);
+    await writeFile(path.join(folder, 'b.img'), randomBytes(3 * MiB));
+    const share = startShare([folder, ...LOOPBACK], { cwd: dir });
+    t.after(() => cleanUp(share, dir));
+    const ready = await share.waitForEvent('ready');
+    // b.img starts at 3 MiB, where piece 12 begins: its byte 300000 lies in piece 13.
+    await writeInPlace(path.join(folder, 'b.img'), 300_000);
+
+    const url = String(ready.webUrl);
+    const whole = await fetch(`${url}a.img`);
+    assert.equal(whole.status, 200);
+    assert.ok(Buffer.from(await whole.arrayBuffer()).equals(first));
+    const gone = await fetch(`${url}b.img`);
+    assert.equal(gone.status, 410);
+    assert.match(await gone.text(), /^`b\.img` bytes 262144-524287 changed on the sender's disk/);
+    const warning = await changedWarning(share, [{ file: 'b.img', start: PIECE, end: 2 * PIECE }]);
+    assert.match(warning, /changed on disk of `vms`: `b\.img` bytes 262144-524287 no longer match/);
   });
 });
