@@ -101,7 +101,8 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const metadata = await hashContent(source, pending, env, () => void (options.firewall === 'auto' ? firewall.ask() : loadNetwork()));
   const network = await loadNetwork();
   throwIfStopped(env.stopSignal);
-  const reader = new ContentReader({ files: source.files, pieceLength: metadata.pieceLength, pieces: metadata.pieces, onChange: changeReporter(source, emit) });
+  const changes = changeReporter(source, emit);
+  const reader = new ContentReader({ files: source.files, pieceLength: metadata.pieceLength, pieces: metadata.pieces, onChange: changes.onChange });
   cleanup.defer('the shared files', () => reader.close());
 
   // 5. Map the ports on the router that answered (each deletion registered at once). Write the
@@ -118,7 +119,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   // 6. Start the HTTP server: our tracker (unless --announce), and under the token the .torrent
   //    and the content itself.
   const allows = allowsAddress(options.allow);
-  const tracker = urls.ownTracker ? network.tracker.createTracker({ infoHash: metadata.infoHash, seeder: { peerId, ip, port: peerPort }, reach: { ip6, external: mapped && { ip: mapped.externalAddress, port: mapped.peerPort } } }) : undefined;
+  const tracker = urls.ownTracker ? network.tracker.createTracker({ infoHash: metadata.infoHash, seeder: { peerId, ip, port: peerPort }, reach: { ip6, external: mapped && { ip: mapped.externalAddress, port: mapped.peerPort } }, notice: changes.forRecipients }) : undefined;
   const handOut: { policy: WebSeedPolicy | undefined } = { policy: undefined };
   const content = { name: source.name, kind: source.kind, files: source.files, reader, version: metadata.infoHash, handOut };
   const http = await network.httpServer.startHttpServer({ port: trackerPort, token: urls.token, torrentFile, torrentForHost, content, tracker, allows });

@@ -79,6 +79,13 @@ export interface HashingEvent {
   cached: boolean;
 }
 
+/** Bytes [start, end) of a shared file (its path in the torrent) that no longer match the .torrent. */
+export interface ChangedRange {
+  file: string;
+  start: number;
+  end: number;
+}
+
 export type StopReason = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'timeout' | 'exit-after';
 
 export type ShareEvent =
@@ -90,7 +97,7 @@ export type ShareEvent =
   | { event: 'peer-disconnected'; peer: string; peerId: string }
   | ProgressEvent
   | { event: 'completed'; peer: string; peerId: string; via: 'bittorrent' | 'http'; completedPeers: number }
-  | { event: 'warning'; message: string }
+  | { event: 'warning'; message: string; changed?: ChangedRange[] }
   | { event: 'stopped'; reason: StopReason }
   | { event: 'error'; code: string; message: string };
 

@@ -12,17 +12,21 @@ const TOP_UP_MS = 250;
  * out (measured between two namespaces), so a window refilled on `have` alone kept it idle most of
  * every second: 100 MiB took 27 s instead of 6.
  */
-export function tellPieces(plan: RevealPlan, hooks: WireHooks, pieces: { pieceCount: number; lengthOfPiece(index: number): number }): WireHooks {
+export function tellPieces(plan: RevealPlan, hooks: WireHooks, pieces: { pieceCount: number; lengthOfPiece(index: number): number; refuses?(index: number): boolean }): WireHooks {
   const { pieceCount } = pieces;
+  // A piece that changed on disk is told to no one: asked for, it could only be refused.
+  const tellHave = (connection: PeerConnection, index: number): void => {
+    if (!pieces.refuses?.(index)) connection.tellHave(index);
+  };
   let topUp: NodeJS.Timeout | undefined;
   /** Bytes sent of each piece in the window; pieces outside it are not counted. */
   const sent = new Map<number, number>();
   const holds = (connection: PeerConnection) => (index: number): boolean => connection.pieces.has(index);
   const tell = (connection: PeerConnection, reveal: Reveal): void => {
     if (reveal === 'all') {
-      for (let index = 0; index < pieceCount; index++) if (!connection.pieces.has(index)) connection.tellHave(index);
+      for (let index = 0; index < pieceCount; index++) if (!connection.pieces.has(index)) tellHave(connection, index);
     } else {
-      for (const index of reveal) connection.tellHave(index);
+      for (const index of reveal) tellHave(connection, index);
     }
   };
   return {
