@@ -1,9 +1,8 @@
 // Once a shared file changed: which pieces still match their SHA-1, found by reading each whole, and
 // remembered for as long as the files it lies in stay as they were when it was checked.
 import { createHash } from 'node:crypto';
-import type { BigIntStats } from 'node:fs';
 import { mergeRanges, type FileRange } from './changed-ranges.ts';
-import type { ReaderFile, SharedFiles } from './shared-files.ts';
+import type { FileState, ReaderFile, SharedFiles } from './shared-files.ts';
 
 /** A piece that no longer matches, and its parts (in file coordinates) in the files that changed. */
 export interface PieceChange {
@@ -28,7 +27,7 @@ interface Verdict {
 interface PieceState {
   state: string;
   parts: Array<{ file: ReaderFile; at: number; length: number }>;
-  stats: BigIntStats[];
+  stats: FileState[];
 }
 
 /** A read that failed because a file shrank under it is tried again, this often at most. */
@@ -150,7 +149,7 @@ export class PieceCheck {
   }
 
   /** Every piece past the new end of a file that shrank is gone: marked and reported at once. */
-  #markShortened(parts: PieceState['parts'], stats: BigIntStats[]): void {
+  #markShortened(parts: PieceState['parts'], stats: FileState[]): void {
     parts.forEach(({ file }, at) => {
       const size = stats[at]!.size;
       if (size >= BigInt(file.length) || this.#markedShort.get(file) === size) return;
@@ -165,7 +164,7 @@ export class PieceCheck {
     });
   }
 
-  #report(index: number, parts: PieceState['parts'], stats: BigIntStats[]): void {
+  #report(index: number, parts: PieceState['parts'], stats: FileState[]): void {
     if (this.#reported.has(index)) return;
     const differs = (at: number): boolean => stats[at]!.size !== BigInt(parts[at]!.file.length) || stats[at]!.mtimeNs !== parts[at]!.file.mtimeNs;
     const changed = parts.filter((_, at) => differs(at));
