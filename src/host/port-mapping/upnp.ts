@@ -55,7 +55,9 @@ export async function discoverUpnp(timeoutMs = DISCOVERY_TIMEOUT_MS): Promise<Up
   });
   if (!location) {
     if (strangers.size === 0) return undefined;
-    throw new Error(`${[...strangers].join(', ')} answered as a UPnP router, but only the default gateway (${ipv4.join(', ')}) is asked`);
+    // Named in the message, a few at most: answers are untrusted, and so is their number.
+    const named = [...strangers].slice(0, 3).join(', ') + (strangers.size > 3 ? ` and ${strangers.size - 3} more` : '');
+    throw new Error(`${named} answered as a UPnP router, but only the default gateway (${ipv4.join(', ')}) is asked`);
   }
   const remaining = Math.max(500, timeoutMs - (performance.now() - started));
   const description = await httpExchange(location, { maxBytes: messages.MAX_DESCRIPTION_BYTES, timeoutMs: remaining });
