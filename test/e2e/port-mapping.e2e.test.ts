@@ -31,6 +31,17 @@ async function routerHolds(lab: RouterLab, pid?: number): Promise<{ forwards: st
   return { forwards: state.forwards.filter((line) => line.includes(lab.sharerIp)), leases };
 }
 
+/** Every share a test starts, stopped after its suite even when an assertion failed halfway. */
+const started: RunningShare[] = [];
+function startIn(lab: RouterLab, args: string[], dir: string): RunningShare {
+  const share = shareInLab(lab, args, dir);
+  started.push(share);
+  return share;
+}
+async function stopStarted(): Promise<void> {
+  for (const share of started.splice(0)) if (share.child.exitCode === null && share.child.signalCode === null) await stopShare(share, 'SIGTERM');
+}
+
 function warnings(share: RunningShare): string[] {
   return share.events.filter((event) => event.event === 'warning').map((event) => String(event.message));
 }
@@ -52,13 +63,14 @@ describe('a UPnP router, with a rogue IGD next to it on the LAN', { timeout: 300
     rogue = await addRogueNeighbour(lab);
   });
   after(async () => {
+    await stopStarted();
     await rogue?.teardown();
     await lab?.teardown();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('maps both ports for an hour; an internet and a LAN recipient both download; SIGINT deletes the mappings', async () => {
-    const share = shareInLab(lab, [file, '--firewall', 'none'], dir);
+    const share = startIn(lab, [file, '--firewall', 'none'], dir);
     const ready = await share.waitForEvent('ready');
     const mapped = share.events.find((event) => event.event === 'port-mapped')!;
     assert.equal(mapped.protocol, 'upnp');
@@ -95,7 +107,7 @@ describe('a UPnP router, with a rogue IGD next to it on the LAN', { timeout: 300
   });
 
   it('maps on the real router, not on the neighbour that answered the search first', async () => {
-    const share = shareInLab(lab, [file, '--firewall', 'none'], dir);
+    const share = startIn(lab, [file, '--firewall', 'none'], dir);
     const ready = await share.waitForEvent('ready');
     const mapped = share.events.find((event) => event.event === 'port-mapped')!;
     assert.equal(mapped.router, '10.220.1.1');
@@ -109,13 +121,13 @@ describe('a UPnP router, with a rogue IGD next to it on the LAN', { timeout: 300
   });
 
   it('SIGTERM and --exit-after delete the mappings too', async () => {
-    const byTerm = shareInLab(lab, [file, '--firewall', 'none'], dir);
+    const byTerm = startIn(lab, [file, '--firewall', 'none'], dir);
     await byTerm.waitForEvent('port-mapped');
     assert.equal((await routerHolds(lab, byTerm.child.pid)).leases.length, 2);
     assert.equal((await stopShare(byTerm, 'SIGTERM')).code, 0);
     assert.deepEqual(await routerHolds(lab), { forwards: [], leases: [] });
 
-    const byCount = shareInLab(lab, [file, '--firewall', 'none', '--exit-after', '1'], dir);
+    const byCount = startIn(lab, [file, '--firewall', 'none', '--exit-after', '1'], dir);
     const ready = await byCount.waitForEvent('ready');
     await assertDownloads(lab, lab.wan, String(ready.torrentUrl), file);
     assert.equal((await byCount.exited).code, 0);
@@ -131,7 +143,7 @@ describe('a UPnP router, with a rogue IGD next to it on the LAN', { timeout: 300
     const taken = await lab.exec(lab.lanPeer, 'upnpc', ['-u', description, '-e', 'another host', '-a', '10.220.1.3', String(trackerPort), String(trackerPort), 'TCP', '600']);
     assert.match(taken.output, /is redirected to internal 10\.220\.1\.3/, taken.output);
 
-    const share = shareInLab(lab, [file, '--firewall', 'none', '-p', String(trackerPort)], dir);
+    const share = startIn(lab, [file, '--firewall', 'none', '-p', String(trackerPort)], dir);
     const ready = await share.waitForEvent('ready');
     const mapped = share.events.find((event) => event.event === 'port-mapped')!;
     assert.notEqual(mapped.externalTrackerPort, trackerPort);
@@ -144,13 +156,13 @@ describe('a UPnP router, with a rogue IGD next to it on the LAN', { timeout: 300
   });
 
   it('after kill -9, the next start removes the mappings the dead run left', async () => {
-    const crashed = shareInLab(lab, [file, '--firewall', 'none'], dir);
+    const crashed = startIn(lab, [file, '--firewall', 'none'], dir);
     await crashed.waitForEvent('ready');
     crashed.child.kill('SIGKILL');
     await crashed.exited;
     assert.equal((await routerHolds(lab, crashed.child.pid)).leases.length, 2, 'the dead run left its mappings');
 
-    const next = shareInLab(lab, [file, '--firewall', 'none'], dir);
+    const next = startIn(lab, [file, '--firewall', 'none'], dir);
     await next.waitForEvent('ready');
     assert.equal(warnings(next).filter((message) => message.includes(`removed a stale router mapping`) && message.includes(`pid=${crashed.child.pid} `)).length, 2, warnings(next).join('\n'));
     assert.equal((await routerHolds(lab, crashed.child.pid)).leases.length, 0);
@@ -166,12 +178,13 @@ describe('a router that speaks NAT-PMP only', { timeout: 300_000 }, () => {
   let file: string;
   before(async () => ({ lab, dir, file } = await setUp({ upnp: false, natPmp: true })));
   after(async () => {
+    await stopStarted();
     await lab?.teardown();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('auto maps over NAT-PMP; the internet recipient downloads; the mappings go at exit', async () => {
-    const share = shareInLab(lab, [file, '--firewall', 'none'], dir);
+    const share = startIn(lab, [file, '--firewall', 'none'], dir);
     const ready = await share.waitForEvent('ready');
     const mapped = share.events.find((event) => event.event === 'port-mapped')!;
     assert.equal(mapped.protocol, 'nat-pmp');
@@ -184,7 +197,7 @@ describe('a router that speaks NAT-PMP only', { timeout: 300_000 }, () => {
 
   it('--port-map upnp fails within seconds, exit 1, naming UPnP, leaving nothing', async () => {
     const started = performance.now();
-    const share = shareInLab(lab, [file, '--firewall', 'none', '--port-map', 'upnp'], dir);
+    const share = startIn(lab, [file, '--firewall', 'none', '--port-map', 'upnp'], dir);
     const { code } = await share.exited;
     assert.equal(code, 1);
     assert.ok(performance.now() - started < 15_000);
@@ -203,13 +216,14 @@ describe('no router mapping, and a rogue IGD on the LAN', { timeout: 120_000 }, 
     rogue = await addRogueNeighbour(lab);
   });
   after(async () => {
+    await stopStarted();
     await rogue?.teardown();
     await lab?.teardown();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('auto warns that no router answered, naming the neighbour it did not ask; the URLs carry the LAN address', async () => {
-    const share = shareInLab(lab, [file, '--firewall', 'none'], dir);
+    const share = startIn(lab, [file, '--firewall', 'none'], dir);
     const ready = await share.waitForEvent('ready');
     assert.equal(share.events.find((event) => event.event === 'port-mapped'), undefined);
     const notice = warnings(share).find((message) => message.includes('no router answered'));
@@ -221,7 +235,7 @@ describe('no router mapping, and a rogue IGD on the LAN', { timeout: 120_000 }, 
   });
 
   it('--port-map upnp exits 1, naming the neighbour', async () => {
-    const share = shareInLab(lab, [file, '--firewall', 'none', '--port-map', 'upnp'], dir);
+    const share = startIn(lab, [file, '--firewall', 'none', '--port-map', 'upnp'], dir);
     assert.equal((await share.exited).code, 1);
     assert.match(share.stderr(), /^error: no UPnP router answered at the default gateway within 2 s \(10\.220\.1\.9 answered as a UPnP router, but only the default gateway \(10\.220\.1\.1\) is asked\); /m);
     assertRogueIgnored(rogue, lab);
