@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
 import { formatAddress, unmapIPv4 } from '../host/ip.ts';
 import type { PeerConnection, WireHooks } from './connection/wire.ts';
+import type { CopyLedger, Delivery } from './copies.ts';
 
 export interface PeerInfo {
   peerId: string;
@@ -22,7 +23,12 @@ export interface SeederEvents {
   /** The peer's extended handshake named its listening port: how its announces can be matched to it. */
   'peer-identified': [PeerInfo];
   'peer-disconnected': [PeerInfo];
+  /** The peer says it holds every piece (`have`s, a bitfield, `have all`): a claim, see copies.ts. */
   'peer-completed': [PeerInfo];
+  /** Every piece has been sent whole to this peer, and its bytes are out of this process. */
+  'peer-received-all': [PeerInfo];
+  /** Every piece has now left this process whole over BitTorrent (see CopyLedger.confirm). */
+  'whole-copy': [];
   /** A tracker did not answer or refused an announce; seeding goes on. */
   'tracker-warning': [{ url: string; error: Error }];
   error: [Error];
@@ -56,7 +62,12 @@ export interface Peers {
   watched: Map<PeerConnection, Watched>;
   /** Bytes sent on connections since closed. */
   closedUploaded: number;
+  /** Which pieces went out whole, to whom. */
+  copies: CopyLedger;
 }
+
+/** An empty write's callback runs once every earlier write on the socket has been handed to the system. */
+const FLUSHED = Buffer.alloc(0);
 
 /**
  * What the seeder learns from one connection, told as events. `listenPort`: given for a connection
@@ -78,8 +89,13 @@ export function hooksFor(socket: Socket, peers: Peers, events: EventEmitter<Seed
       entry.peer.listenPort = port;
       events.emit('peer-identified', entry.peer);
     },
-    // Blocks sent are counted by the connection itself (its rate, its upload).
-    onBlockSent: () => {},
+    // Blocks sent are counted by the connection itself (its rate, its upload); here, what they complete.
+    onBlockSent: (connection, index, length) => {
+      const delivery = peers.copies.sent(connection, index, length);
+      if (!delivery.all && !delivery.copy) return;
+      const entry = peers.watched.get(connection);
+      connection.socket.write(FLUSHED, (error) => error || delivered(entry, delivery, peers, events));
+    },
     onComplete: (complete) => {
       const entry = peers.watched.get(complete);
       if (entry) events.emit('peer-completed', entry.peer);
@@ -93,6 +109,12 @@ export function hooksFor(socket: Socket, peers: Peers, events: EventEmitter<Seed
       events.emit('peer-disconnected', entry.peer);
     },
   };
+}
+
+/** The bytes that made a delivery are out of this process: a recipient served whole, the first whole copy. */
+function delivered(entry: Watched | undefined, delivery: Delivery, peers: Peers, events: EventEmitter<SeederEvents>): void {
+  if (delivery.all && entry) events.emit('peer-received-all', entry.peer);
+  if (delivery.copy && peers.copies.confirm()) events.emit('whole-copy');
 }
 
 export function statsOf(uploaded: number, watched: Map<PeerConnection, Watched>, pieceCount: number): SeedingStats {
