@@ -31,7 +31,7 @@ interface Recipient {
   completed: boolean;
   /** Seen on a connection to the seeder. */
   onWire: boolean;
-  /** It said it has everything, not yet believed: `peer` names it in the `completed` event. */
+  /** It said it has everything once a copy was out, but is not yet seen on the wire: `peer` names it in the `completed` event. */
   claim: { peerId: string; peer: string } | undefined;
 }
 
@@ -43,13 +43,15 @@ interface Recipient {
  * into one recipient, and a completion counts only for a recipient not counted before. Two
  * recipients behind one NAT address listen on different ports and stay two.
  *
- * What counts: a recipient sent every piece by us (its bytes are out of this process), a whole file
- * in one HTTP response, or a recipient's own claim (`have all`, a full bitfield, a `completed` or
- * `left=0` announce) once one whole copy of the file has left this process, BitTorrent and HTTP
+ * What counts: a recipient sent every piece by us that then hung up, a whole file in one HTTP
+ * response, or a recipient's own claim (`have all`, a full bitfield, a `completed` or `left=0`
+ * announce) made once one whole copy of the file has left this process, BitTorrent and HTTP
  * together, and only from a recipient seen on a connection to us. A claim costs a peer nothing:
  * believed earlier, a peer saying `have all` or announcing `completed` ended `--exit-after 1`
- * before anyone had the file. A recipient that got its pieces from its fellows counts once the
- * swarm as a whole was sent a copy.
+ * before anyone had the file. One made before a copy has left is false (nobody can hold what has
+ * not left yet) and is dropped; a recipient that got its pieces from its fellows claims after.
+ * (Kept for later instead, a liar's early claim was believed the moment a real recipient's last
+ * piece went out, and `--exit-after 1` stopped before that piece had arrived.)
  */
 export class RecipientTally {
   /** Each identity key (`id:…`, `at:ip:port`) to its recipient; linked keys share one record. */
@@ -81,19 +83,18 @@ export class RecipientTally {
     this.#count(record, sighting.peerId, peer, 'bittorrent');
   }
 
-  /** The recipient says it has everything: counted once a whole copy has left (see the class comment). */
+  /** The recipient says it has everything: counted only after a whole copy has left (see the class comment). */
   claimed(sighting: RecipientSighting, peer: string, on: ClaimedOn): void {
+    if (!this.#copyOut) return;
     const record = this.#link(keysOf(sighting));
     if (on === 'wire') record.onWire = true;
     record.claim ??= { peerId: sighting.peerId, peer };
     this.#believe(record);
   }
 
-  /** One whole copy of the file has left this process: the claims made so far are believed. */
+  /** One whole copy of the file has left this process: claims from now on may be true. */
   wholeCopyOut(): void {
-    if (this.#copyOut) return;
     this.#copyOut = true;
-    for (const record of new Set(this.#recipients.values())) this.#believe(record);
   }
 
   /** A whole file sent in one HTTP response: no peer id to tell who it was, so always a new one. */

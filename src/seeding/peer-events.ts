@@ -25,7 +25,7 @@ export interface SeederEvents {
   'peer-disconnected': [PeerInfo];
   /** The peer says it holds every piece (`have`s, a bitfield, `have all`): a claim, see copies.ts. */
   'peer-completed': [PeerInfo];
-  /** Every piece has been sent whole to this peer, and its bytes are out of this process. */
+  /** Every piece was sent whole to this peer, then the peer hung up: it left with the file. */
   'peer-received-all': [PeerInfo];
   /** Every piece has now left this process whole over BitTorrent (see CopyLedger.confirm). */
   'whole-copy': [];
@@ -54,6 +54,8 @@ export interface SeedingStats {
 
 export interface Watched {
   peer: PeerInfo;
+  /** Every piece was sent to it whole, and those bytes are out of this process. */
+  receivedAll?: boolean;
 }
 
 /** Every connection, handshaken or not; the handshaken ones are also watched. */
@@ -76,6 +78,11 @@ const FLUSHED = Buffer.alloc(0);
 export function hooksFor(socket: Socket, peers: Peers, events: EventEmitter<SeederEvents>, listenPort?: number): WireHooks {
   const address = formatAddress(socket.remoteAddress!, socket.remotePort!);
   const ip = unmapIPv4(socket.remoteAddress!);
+  // The peer hung up (FIN or reset), rather than this side closing on a timeout or at the stop.
+  // Registered before the wire's own listeners, so it is known when the wire reports the close.
+  let peerLeft = false;
+  socket.once('end', () => (peerLeft = true));
+  socket.once('error', () => (peerLeft = true));
   return {
     onReady: (ready) => {
       const entry: Watched = { peer: { peerId: ready.peerId, address, ip, listenPort, direction: listenPort === undefined ? 'incoming' : 'outgoing' } };
@@ -106,14 +113,17 @@ export function hooksFor(socket: Socket, peers: Peers, events: EventEmitter<Seed
       const entry = peers.watched.get(closed);
       if (!entry) return;
       peers.watched.delete(closed);
+      // Only now: counted the moment its last bytes were handed to the system, the recipient could
+      // be cut off by `--exit-after` stopping before they reached it (webtorrent-cli waited forever).
+      if (entry.receivedAll && peerLeft) events.emit('peer-received-all', entry.peer);
       events.emit('peer-disconnected', entry.peer);
     },
   };
 }
 
-/** The bytes that made a delivery are out of this process: a recipient served whole, the first whole copy. */
+/** The bytes that made a delivery are out of this process: a recipient sent every piece, the first whole copy. */
 function delivered(entry: Watched | undefined, delivery: Delivery, peers: Peers, events: EventEmitter<SeederEvents>): void {
-  if (delivery.all && entry) events.emit('peer-received-all', entry.peer);
+  if (delivery.all && entry) entry.receivedAll = true;
   if (delivery.copy && peers.copies.confirm()) events.emit('whole-copy');
 }
 
