@@ -43,8 +43,10 @@ class Delivered {
 }
 
 /**
- * Bytes sent are counted per piece and per recipient (a connection, or every HTTP response taken
- * together): a piece has left whole once one recipient was sent as many bytes of it as it holds.
+ * Bytes sent are counted per piece, per recipient (a connection, or every HTTP response taken
+ * together) and in all. A recipient was sent a piece whole once it was sent as many bytes of it as
+ * the piece holds; the piece has left once as many bytes of it went out in all, to whoever: in a
+ * swarm a recipient may put a piece together from blocks we sent it and blocks a fellow passed on.
  * A peer that asks for the same block again and again pays for each copy in its own download.
  */
 export class CopyLedger {
@@ -52,7 +54,7 @@ export class CopyLedger {
   readonly #lengthOfPiece: (index: number) => number;
   readonly #pieceLength: number;
   readonly #byRecipient = new WeakMap<object, Delivered>();
-  /** Pieces sent whole to somebody. */
+  /** Bytes of each piece sent, to anybody. */
   readonly #anybody: Delivered;
   /** The bytes HTTP responses sent, as one recipient. */
   readonly #http = {};
@@ -76,9 +78,9 @@ export class CopyLedger {
     let delivered = this.#byRecipient.get(recipient);
     if (!delivered) this.#byRecipient.set(recipient, (delivered = new Delivered(this.#pieceCount)));
     const length = this.#lengthOfPiece(index);
-    if (!delivered.add(index, bytes, length)) return NOTHING_NEW;
-    this.#anybody.add(index, length, length);
-    return { all: delivered.count === this.#pieceCount, copy: !this.#confirmed && this.#anybody.count === this.#pieceCount };
+    const all = delivered.add(index, bytes, length) && delivered.count === this.#pieceCount;
+    const copy = this.#anybody.add(index, bytes, length) && !this.#confirmed && this.#anybody.count === this.#pieceCount;
+    return all || copy ? { all, copy } : NOTHING_NEW;
   }
 
   /** Bytes sent over HTTP at `offset` in the content; true when they complete the first whole copy. */

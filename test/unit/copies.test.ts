@@ -30,6 +30,15 @@ describe('copy ledger', () => {
     assert.deepEqual(ledger.sent(b, 2, 16 * KiB), { all: false, copy: true });
   });
 
+  it('counts a piece as out once its bytes went out in all, in halves to two recipients', () => {
+    const ledger = new CopyLedger(pieces);
+    const [a, b] = [{}, {}];
+    ledger.sent(a, 0, 32 * KiB);
+    ledger.sent(a, 2, 16 * KiB);
+    assert.deepEqual(ledger.sent(a, 1, 16 * KiB), { all: false, copy: false });
+    assert.deepEqual(ledger.sent(b, 1, 16 * KiB), { all: false, copy: true });
+  });
+
   it('never counts pieces out of range, or empty blocks', () => {
     const ledger = new CopyLedger(pieces);
     const a = {};
