@@ -63,7 +63,7 @@ describe('who counts as having the file', { timeout: 300_000 }, () => {
       assert.equal(share.child.exitCode, null, `share-file stopped on claims alone: ${share.stderr()}`);
       assert.deepEqual(share.events.filter((event) => event.event === 'completed'), []);
 
-      const target = await tempDir();
+      const target = path.join(dir, 'aria2c');
       const download = await runCommand('aria2c', aria2cArgs(target, String(ready.torrentUrl)));
       assert.equal(download.code, 0, download.stderr);
       assert.ok((await readFile(path.join(target, 'image.iso'))).equals(await readFile(file)));
@@ -72,7 +72,6 @@ describe('who counts as having the file', { timeout: 300_000 }, () => {
       assert.ok(!liarIds.has(String(first.peerId)), `the first recipient counted is aria2c, not a liar: ${JSON.stringify(first)}`);
       assert.equal(first.completedPeers, 1);
       assert.deepEqual(share.events.at(-1), { event: 'stopped', reason: 'exit-after' });
-      await rm(target, { recursive: true, force: true });
     } finally {
       for (const liar of liars) liar.socket.destroy();
       await stopShare(share);
@@ -90,9 +89,9 @@ describe('who counts as having the file', { timeout: 300_000 }, () => {
       const file = await randomFile(dir, 'release.img', 20 * MiB + 77);
       const { share, torrent } = await shareFromSharer(hosts, file, path.join(dir, 'release.torrent'), ['--exit-after', '1']);
       try {
-        const workDir = await tempDir('share-file-webtorrent-cli-');
+        const workDir = path.join(dir, 'webtorrent-cli');
         const out = path.join(workDir, 'download');
-        await mkdir(out);
+        await mkdir(out, { recursive: true });
         // `download` quits once the torrent is done (no --keep-seeding); --quiet: no redrawn screen.
         const client = spawnIn(hosts.recipient, process.execPath, [WEBTORRENT_CLI, 'download', torrent.torrentFile, '--out', out, '--quiet'], { cwd: workDir, log: path.join(workDir, 'client.log') });
         assert.equal(await client.exited, 0, client.output());
@@ -103,7 +102,6 @@ describe('who counts as having the file', { timeout: 300_000 }, () => {
         assert.equal(completed?.via, 'bittorrent', JSON.stringify(share.events.filter((event) => event.event !== 'progress')));
         assert.match(String(completed?.peer), new RegExp(`^${hosts.recipientIp.replaceAll('.', '\\.')}:`));
         assert.deepEqual(share.events.at(-1), { event: 'stopped', reason: 'exit-after' });
-        await rm(workDir, { recursive: true, force: true });
       } finally {
         await stopShare(share);
       }

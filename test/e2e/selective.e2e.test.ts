@@ -16,7 +16,7 @@ const MiB = 1024 * 1024;
 const SCRIPT = path.join(import.meta.dirname, '..', 'support', 'clients', 'libtorrent-selective.py');
 const DOWNLOAD_TIMEOUT_S = 90;
 
-/** Runs the selective libtorrent recipient in the recipient's namespace until it has what it wants. */
+/** Runs the selective libtorrent recipient in the recipient's namespace, in `workDir` (made here), until it has what it wants. */
 async function fetchPart(hosts: TwoHosts, workDir: string, torrentFile: string, mode: 'files' | 'last-pieces', which: string): Promise<string> {
   const saveTo = path.join(workDir, 'download');
   await mkdir(saveTo, { recursive: true });
@@ -61,7 +61,7 @@ describe('recipients that want only part of the share', { timeout: 600_000 }, ()
     await randomFile(folder, 'notes.txt', 5000);
     const { share, torrent } = await shareFromSharer(hosts, folder, path.join(dir, 'season.torrent'));
     try {
-      const saveTo = await fetchPart(hosts, await tempDir('share-file-selective-files-'), torrent.torrentFile, 'files', '2,3');
+      const saveTo = await fetchPart(hosts, path.join(dir, 'files recipient'), torrent.torrentFile, 'files', '2,3');
       for (const name of ['episode 3.mkv', 'notes.txt']) await assertSameContent(path.join(folder, name), path.join(saveTo, 'season', name));
       assert.equal(share.child.exitCode, null);
     } finally {
@@ -84,7 +84,7 @@ describe('recipients that want only part of the share', { timeout: 600_000 }, ()
     const { share, torrent, pieceLength } = await shareWithPieceLength(hosts, file, path.join(dir, 'disk.torrent'));
     try {
       const lastPieces = Math.ceil(tail.length / pieceLength) + 1;
-      const saveTo = await fetchPart(hosts, await tempDir('share-file-selective-tail-'), torrent.torrentFile, 'last-pieces', String(lastPieces));
+      const saveTo = await fetchPart(hosts, path.join(dir, 'tail recipient'), torrent.torrentFile, 'last-pieces', String(lastPieces));
       const from = (Math.ceil(length / pieceLength) - lastPieces) * pieceLength;
       const received = await bytesAt(path.join(saveTo, 'disk.img'), from, length - from);
       const original = await bytesAt(file, from, length - from);
