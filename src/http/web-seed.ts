@@ -29,6 +29,8 @@ export interface WebServed {
   /** The client's address. */
   ip: string;
   bytes: number;
+  /** Where the bytes start in the content (the files end to end): which pieces left. */
+  offset: number;
 }
 
 export interface WebSeedHooks {
@@ -132,7 +134,7 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebC
       const lease = block;
       policy?.sent(pieceOf(position), lease.bytes.length);
       position += lease.bytes.length;
-      hooks.onBytes({ ip, bytes: lease.bytes.length });
+      hooks.onBytes({ ip, bytes: lease.bytes.length, offset: position - lease.bytes.length });
       const next = position < stop ? readBlock(content.reader, position, stop) : Promise.resolve(NO_BYTES);
       next.catch(() => {});
       // The reader may reuse the buffer once the response has written it out.

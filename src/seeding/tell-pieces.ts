@@ -2,8 +2,15 @@
 import type { Reveal, RevealPlan } from './reveal.ts';
 import type { PeerConnection, WireHooks } from './connection/wire.ts';
 
-/** How often a window is topped up without a `have` (see below). */
+/** How often a window is topped up without a `have`, and a stalled recipient looked for (see below). */
 const TOP_UP_MS = 250;
+/**
+ * A recipient that asks for nothing this long (not interested, or interested and requesting
+ * nothing) while it lacks pieces is told everything: its window holds pieces it does not want.
+ * libtorrent with only some files of a folder wanted, or reading the end of a file first, stays
+ * not interested in a window that starts at piece 0, and was never sent a byte.
+ */
+export const STALLED_MS = 1000;
 
 /**
  * The connection's hooks, with the reveal plan told of it: its start, its pieces and its end. A piece
@@ -41,7 +48,10 @@ export function tellPieces(plan: RevealPlan, hooks: WireHooks, pieces: { pieceCo
       tell(connection, plan.join(connection, holds(connection)));
       // The window of a recipient that announces nothing (it fetches from its fellows) still needs
       // topping up once the last pieces are told, without a `have` to trigger it.
-      topUp = setInterval(() => tell(connection, plan.topUp(connection, holds(connection))), TOP_UP_MS);
+      topUp = setInterval(() => {
+        if (stalled(connection, Date.now())) tell(connection, plan.tellAll(connection));
+        else tell(connection, plan.topUp(connection, holds(connection)));
+      }, TOP_UP_MS);
       topUp.unref();
     },
     onBlockSent: (connection, index, length) => {
@@ -58,4 +68,9 @@ export function tellPieces(plan: RevealPlan, hooks: WireHooks, pieces: { pieceCo
       hooks.onClose(connection);
     },
   };
+}
+
+/** Nothing asked of us for STALLED_MS: no request queued, no block unsent, no interest or request since. */
+function stalled(connection: PeerConnection, now: number): boolean {
+  return !connection.busy && !connection.pieces.complete && now - connection.lastActive >= STALLED_MS;
 }
