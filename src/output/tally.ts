@@ -31,6 +31,8 @@ interface Recipient {
   completed: boolean;
   /** Seen on a connection to the seeder. */
   onWire: boolean;
+  /** The peer id of its connections: a client keeps one for as long as it runs. */
+  wireId?: string;
   /** It said it has everything once a copy was out, but is not yet seen on the wire: `peer` names it in the `completed` event. */
   claim: { peerId: string; peer: string } | undefined;
 }
@@ -41,7 +43,8 @@ interface Recipient {
  * name: libtorrent 1.2 and newer, so qBittorrent and Deluge, announce with another peer id than the
  * one on the wire. So every sighting links what it shows (peer id; address with listening port)
  * into one recipient, and a completion counts only for a recipient not counted before. Two
- * recipients behind one NAT address listen on different ports and stay two.
+ * recipients behind one NAT address listen on different ports and stay two; a client run again
+ * at one address and port has a new peer id on the wire and is another recipient.
  *
  * What counts: a recipient sent every piece by us that then hung up, a whole file in one HTTP
  * response, or a recipient's own claim (`have all`, a full bitfield, a `completed` or `left=0`
@@ -71,23 +74,20 @@ export class RecipientTally {
 
   /** Remembers that these names belong to one recipient (`wire`: on a connection to us). */
   seen(sighting: RecipientSighting, on?: ClaimedOn): void {
-    const record = this.#link(keysOf(sighting));
-    if (on === 'wire') record.onWire = true;
+    const record = this.#link(sighting, on);
     this.#believe(record);
   }
 
   /** Every piece was sent to this recipient, and is out of this process: it counts. */
   received(sighting: RecipientSighting, peer: string): void {
-    const record = this.#link(keysOf(sighting));
-    record.onWire = true;
+    const record = this.#link(sighting, 'wire');
     this.#count(record, sighting.peerId, peer, 'bittorrent');
   }
 
   /** The recipient says it has everything: counted only after a whole copy has left (see the class comment). */
   claimed(sighting: RecipientSighting, peer: string, on: ClaimedOn): void {
     if (!this.#copyOut) return;
-    const record = this.#link(keysOf(sighting));
-    if (on === 'wire') record.onWire = true;
+    const record = this.#link(sighting, on);
     record.claim ??= { peerId: sighting.peerId, peer };
     this.#believe(record);
   }
@@ -114,8 +114,17 @@ export class RecipientTally {
     this.#onCompleted({ peerId, peer, via, completedPeers: this.#completed });
   }
 
-  /** The one record for all these keys, merging the records they had (a completion carries over). */
-  #link(keys: string[]): Recipient {
+  /**
+   * The one record for the sighting's keys, merging the records they had (a completion carries
+   * over). A connection with another peer id at an address and port a client used before is another
+   * client run there since (a second download on that machine), not the one before: it starts anew.
+   */
+  #link(sighting: RecipientSighting, on: ClaimedOn | undefined): Recipient {
+    const keys = keysOf(sighting);
+    for (const key of keys.filter((key) => on === 'wire' && key.startsWith('at:'))) {
+      const before = this.#recipients.get(key)?.wireId;
+      if (before !== undefined && before !== sighting.peerId) this.#recipients.delete(key);
+    }
     const found = [...new Set(keys.map((key) => this.#recipients.get(key)).filter((record) => record !== undefined))];
     const record = found[0] ?? { completed: false, onWire: false, claim: undefined };
     if (found.length > 1) {
@@ -130,6 +139,10 @@ export class RecipientTally {
       this.#recipients.set(key, record);
     }
     this.#forgetOldest();
+    if (on === 'wire') {
+      record.onWire = true;
+      record.wireId = sighting.peerId;
+    }
     return record;
   }
 

@@ -28,8 +28,21 @@ describe('recipient tally', () => {
   it('matches the other way round too: announce first, then the wire', () => {
     const { tally, counts } = tallyOf();
     tally.seen({ peerId: 'announce-id', ip: '10.0.0.2', listenPort: 6881 });
-    assert.equal(counts(() => tally.received({ peerId: 'announce-id', ip: '10.0.0.2', listenPort: 6881 }, '10.0.0.2:6881')), true);
-    assert.equal(counts(() => tally.received({ peerId: 'wire-id', ip: '10.0.0.2', listenPort: 6881 }, '10.0.0.2:6881')), false);
+    assert.equal(counts(() => tally.received({ peerId: 'wire-id', ip: '10.0.0.2', listenPort: 6881 }, '10.0.0.2:6881')), true);
+    tally.wholeCopyOut();
+    assert.equal(counts(() => tally.claimed({ peerId: 'announce-id', ip: '10.0.0.2', listenPort: 6881 }, '10.0.0.2:6881', 'tracker')), false);
+    assert.equal(counts(() => tally.claimed({ peerId: 'wire-id', ip: '10.0.0.2', listenPort: 6881 }, '10.0.0.2:6881', 'wire')), false);
+  });
+
+  it('counts a second client run at the same address and port, with its own peer id on the wire, as another recipient', () => {
+    const { tally, counts } = tallyOf();
+    assert.equal(counts(() => tally.received({ peerId: 'first-run', ip: '10.0.0.2', listenPort: 6881 }, '10.0.0.2:50000')), true);
+    tally.seen({ peerId: 'second-run', ip: '10.0.0.2', listenPort: 6881 }, 'wire');
+    assert.equal(counts(() => tally.received({ peerId: 'second-run', ip: '10.0.0.2', listenPort: 6881 }, '10.0.0.2:50001')), true);
+    // Its announce (another peer id, same address and port) belongs to the second run.
+    tally.wholeCopyOut();
+    assert.equal(counts(() => tally.claimed({ peerId: 'announce-id', ip: '10.0.0.2', listenPort: 6881 }, '10.0.0.2:6881', 'tracker')), false);
+    assert.equal(tally.completed, 2);
   });
 
   it('counts two recipients behind one NAT address, listening on different ports, as two', () => {
