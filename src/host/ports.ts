@@ -65,7 +65,7 @@ export function portError(what: 'tracker' | 'peer', port: number, code: string |
       cause,
     });
   }
-  return new ShareFileError('PORT_BUSY', `the ${what} port, ${port}, ${problem}`, {
+  return new ShareFileError('PORT_BUSY', `the ${what} port \`${port}\` ${problem}`, {
     hint: 'run share-file again, or choose free ports with --port and --peer-port',
     cause,
   });

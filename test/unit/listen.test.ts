@@ -14,7 +14,7 @@ describe('listenOn', () => {
     await assert.rejects(listenOn(second, port, 'peer'), (error: Error & { code?: string; hint?: string }) => {
       assert.equal(error.code, 'PORT_BUSY');
       // Whether the user typed the port is not known here: the message says nothing about it.
-      assert.equal(error.message, `the peer port, ${port}, is already in use`);
+      assert.equal(error.message, `the peer port \`${port}\` is already in use`);
       assert.match(error.hint ?? '', /--port and --peer-port/);
       return true;
     });
