@@ -25,6 +25,7 @@ import { connectionToEvict } from './slots.ts';
 import type { Announced, DialTarget } from './dial-back.ts';
 import { startDialer, type Dialer } from './dialer.ts';
 import { PeerConnection, type WireContext } from './connection/wire.ts';
+import { MetadataPieces } from './connection/metadata.ts';
 import type { Opening } from './connection/handshake.ts';
 import { hooksFor, statsOf, type Peers, type SeederEvents, type SeedingStats } from './peer-events.ts';
 
@@ -95,6 +96,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     peerId: Buffer.from(config.peerId, 'hex'),
     clientName: config.clientName,
     info: config.info,
+    metadata: new MetadataPieces(config.info),
     reader,
     mayServe: (piece, requester) => handOut.mayServe(piece, requester),
     onServed: (piece: number, bytes: number) => handOut.sent(piece, bytes),
@@ -109,11 +111,12 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
   server.on('error', (error) => events.emit('error', error));
 
   const dialer = dialBack(config, peers, add);
-  // One timer for every connection: handshake and silence timeouts, stalled readers, keep-alives;
-  // and for the recipients due a dial.
+  // One timer for every connection: handshake and silence timeouts, keep-alives, stalled readers
+  // and who gives way in the send budget; and for the recipients due a dial.
   const sweeper = setInterval(() => {
     const now = Date.now();
     for (const connection of [...connections]) connection.sweep(now);
+    context.budget.sweep(now);
     dialer.tick(now);
   }, SWEEP_MS);
   sweeper.unref();
