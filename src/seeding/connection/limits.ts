@@ -5,6 +5,12 @@
 /** BEP 3 clients ask for 16 KiB blocks; libtorrent and webtorrent drop peers asking for more than 128 KiB. */
 export const MAX_BLOCK_LENGTH = 128 * 1024;
 /**
+ * The longest message a recipient may send us, but for a bitfield (as long as the torrent needs):
+ * a partial message waits in memory whole. A seeder asks for nothing, so no piece or metadata data
+ * comes its way; what remains (requests, haves, extended handshakes) is far shorter.
+ */
+export const MAX_PEER_MESSAGE = 64 * 1024;
+/**
  * Requests a peer may keep queued, told in the extended handshake (BEP 10 `reqq`): libtorrent's
  * max_allowed_in_request_queue. Transmission keeps exactly `reqq` in flight, and at 256 it fetched
  * 3.3 MiB/s here, 3.6-7.7 times slower than from libtorrent. A queued request is a small record
@@ -18,10 +24,10 @@ export const RECEIVE_TIMEOUT_MS = 240_000;
 export const KEEP_ALIVE_MS = 90_000;
 /**
  * Our own messages (haves, rejects, keep-alives) queued on a socket that is not read, beyond its
- * blocks: haves for 6400 pieces are 56 KiB. Past it the peer is dropped; 200 connections at this
- * bound are 25 MiB.
+ * blocks: haves for 6400 pieces (a 100 GB share) are 56 KiB, and the kernel takes part of them at
+ * once. Past it the peer is dropped; 200 connections at this bound are 12.5 MiB.
  */
-export const MAX_OWN_BACKLOG = 128 * 1024;
+export const MAX_OWN_BACKLOG = 64 * 1024;
 /**
  * A connection with data queued to it for this long that took less than STALLED_BYTES in that time
  * gives up its slot to a newcomer at the connection limit (see ../slots.ts). It is not closed

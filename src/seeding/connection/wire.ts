@@ -14,7 +14,7 @@ import * as message from './messages.ts';
 import { MessageId } from './messages.ts';
 import { OUR_METADATA_ID, ourExtendedHandshake, readExtendedHandshake, readMetadataMessage } from './metadata.ts';
 import { Outbox } from './outbox.ts';
-import { HANDSHAKE_TIMEOUT_MS, KEEP_ALIVE_MS, MAX_BLOCK_LENGTH, MAX_OWN_BACKLOG, RECEIVE_TIMEOUT_MS, REQUEST_QUEUE_LENGTH } from './limits.ts';
+import { HANDSHAKE_TIMEOUT_MS, KEEP_ALIVE_MS, MAX_BLOCK_LENGTH, MAX_OWN_BACKLOG, MAX_PEER_MESSAGE, RECEIVE_TIMEOUT_MS, REQUEST_QUEUE_LENGTH } from './limits.ts';
 import type { Rc4 } from './encryption/rc4.ts';
 import { BlockServer } from './block-server.ts';
 import type { ConnectionHooks, WireContext } from './wire-context.ts';
@@ -70,7 +70,7 @@ export class PeerConnection {
     };
     this.#outbox.giveWay = () => this.close();
     this.pieces = new PeerPieces(context.reader.pieceCount);
-    this.#maxMessage = Math.max(1 + this.pieces.bitfieldLength, 9 + MAX_BLOCK_LENGTH);
+    this.#maxMessage = Math.max(1 + this.pieces.bitfieldLength, MAX_PEER_MESSAGE);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     for (const event of ['error', 'end', 'close']) socket.on(event, () => this.close());
     this.#handshake = openHandshake(opening, {
