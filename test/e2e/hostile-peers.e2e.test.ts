@@ -103,7 +103,10 @@ describe('hostile peers', () => {
 describe('peers that would hold the seeder\'s memory or its send budget', () => {
   const SMALL = 64 * 1024 * 1024;
 
-  /** Does aria2c get the file, byte for byte, while the attack runs? And what did it cost? */
+  /**
+   * Does aria2c get the file, byte for byte, while the attack runs? And what did it cost? `then`
+   * runs once aria2c is done, while the attack goes on.
+   */
   async function underAttack(t: TestContext, start: (target: Target) => Attack, then: (attack: Attack, closed: () => number) => Promise<void> = () => sleep(10_000)): Promise<Attack> {
     const { dir, file, share, ready } = await shareRandomFile('target.bin', SMALL);
     try {
@@ -122,7 +125,7 @@ describe('peers that would hold the seeder\'s memory or its send budget', () => 
         await then(attack, closed);
         assert.equal(share.child.exitCode, null, 'share-file exited');
         const peak = await peakRssMiB(share.child.pid!);
-        t.diagnostic(`share-file peak RSS (VmHWM): ${peak.toFixed(0)} MiB; the seeder closed ${closed()} of the ${attack.ports.size} attacking connections`);
+        t.diagnostic(`share-file peak RSS (VmHWM): ${peak.toFixed(0)} MiB; the seeder closed ${closed()} of the ${attack.addresses.size} attacking connections`);
         assert.ok(peak <= MAX_PEAK_RSS_MIB, `peak RSS ${peak.toFixed(0)} MiB`);
       } finally {
         await attack.stop();
@@ -155,8 +158,10 @@ describe('peers that would hold the seeder\'s memory or its send budget', () => 
         });
         return slowReaders(target, 16, 16 * 1024 * 1024, 30_000);
       },
-      // Every slow reader is dropped, by its rate (bounded here, not timed).
+      // aria2c got the file while they held their connections; then every slow reader is dropped,
+      // by its rate (bounded here, not timed).
       async (_attack, closed) => {
+        assert.ok(closed() < 16, 'aria2c finished only once every slow reader was gone');
         for (let waited = 0; closed() < 16 && waited < 60_000; waited += 1000) await sleep(1000);
         assert.equal(closed(), 16, 'slow readers the seeder closed');
         assert.ok(idle && !idle.isClosed(), 'the idle recipient was dropped');

@@ -15,8 +15,8 @@ export interface Target {
 }
 
 export interface Attack {
-  /** The local ports of the attack's connections: how the seeder's peer events name them. */
-  ports: Set<number>;
+  /** The attack's connections as the seeder's peer events name them: `127.0.0.2:40123`. */
+  addresses: Set<string>;
   stop(): Promise<void>;
 }
 
@@ -25,7 +25,7 @@ export interface Attack {
  * peer that does not read cannot tell, since the seeder's FIN waits behind the data it never reads.
  */
 export function closedBySeeder(events: Array<{ event: string; peer?: unknown }>, attack: Attack): number {
-  return events.filter((event) => event.event === 'peer-disconnected' && attack.ports.has(Number(String(event.peer).split(':').pop()))).length;
+  return events.filter((event) => event.event === 'peer-disconnected' && attack.addresses.has(String(event.peer))).length;
 }
 
 /** A request or cancel for the block at `offset` of the torrent. */
@@ -48,19 +48,21 @@ async function write(peer: RawPeer, bytes: Buffer): Promise<void> {
 }
 
 /** Opens `count` connections that `behave` until stopped (or closed). */
-function attack(target: Target, count: number, behave: (peer: RawPeer, running: () => boolean) => Promise<void>, options: { read?: boolean } = {}): Attack {
+function attack(target: Target, count: number, behave: (peer: RawPeer, running: () => boolean) => Promise<void>, options: { read?: boolean; hosts?: number } = {}): Attack {
   let running = true;
-  const ports = new Set<number>();
+  const addresses = new Set<string>();
   const open: RawPeer[] = [];
-  const one = async (): Promise<void> => {
-    const peer = await connectRaw('127.0.0.1', target.port, options);
-    ports.add(peer.socket.localPort!);
+  const one = async (at: number): Promise<void> => {
+    // Spread over `hosts` loopback addresses, 127.0.0.2 and up: past the seeder's limit per address.
+    const localAddress = options.hosts ? `127.0.0.${2 + (at % options.hosts)}` : undefined;
+    const peer = await connectRaw('127.0.0.1', target.port, { read: options.read, localAddress });
+    addresses.add(`${peer.socket.localAddress!}:${peer.socket.localPort!}`);
     open.push(peer);
     await Promise.race([behave(peer, () => running && !peer.isClosed()), peer.closed]);
   };
-  const all = Promise.allSettled(Array.from({ length: count }, () => one()));
+  const all = Promise.allSettled(Array.from({ length: count }, (_, at) => one(at)));
   return {
-    ports,
+    addresses,
     stop: async () => {
       running = false;
       for (const peer of open) peer.socket.destroy();
@@ -91,7 +93,7 @@ export function requestAndCancel(target: Target): Attack {
   );
 }
 
-/** `count` connections that ask for the info dictionary again and again (ut_metadata) and never read. */
+/** `count` connections from 8 addresses that ask for the info dictionary again and again (ut_metadata) and never read. */
 export function metadataFlood(target: Target, count: number): Attack {
   const ourId = 3;
   const extendedHandshake = Buffer.from(bencode.encode({ m: { ut_metadata: ourId } }));
@@ -115,7 +117,7 @@ export function metadataFlood(target: Target, count: number): Attack {
         await sleep(100);
       }
     },
-    { read: false },
+    { read: false, hosts: 8 },
   );
 }
 

@@ -62,8 +62,9 @@ export interface RawPeer {
   isClosed(): boolean;
 }
 
-export async function connectRaw(host: string, port: number, options: { read?: boolean } = {}): Promise<RawPeer> {
-  const socket = connect(port, host);
+/** `localAddress`: the source address (another 127.x.y.z on loopback: a host of its own to the seeder). */
+export async function connectRaw(host: string, port: number, options: { read?: boolean; localAddress?: string } = {}): Promise<RawPeer> {
+  const socket = connect({ port, host, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
   const chunks: Buffer[] = [];
   // A peer that does not read: no 'data' listener, so the kernel's buffers fill and stay full.
   if (options.read !== false) socket.on('data', (chunk: Buffer) => chunks.push(chunk));
