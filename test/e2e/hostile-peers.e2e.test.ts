@@ -107,7 +107,7 @@ describe('peers that would hold the seeder\'s memory or its send budget', () => 
    * Does aria2c get the file, byte for byte, while the attack runs? And what did it cost? `then`
    * runs once aria2c is done, while the attack goes on.
    */
-  async function underAttack(t: TestContext, start: (target: Target) => Attack, then: (attack: Attack, closed: () => number) => Promise<void> = () => sleep(10_000)): Promise<Attack> {
+  async function underAttack(t: TestContext, start: (target: Target) => Attack, then: (attack: Attack, closed: () => number, events: ShareEventRecord[]) => Promise<void> = () => sleep(10_000)): Promise<Attack> {
     const { dir, file, share, ready } = await shareRandomFile('target.bin', SMALL);
     try {
       const torrent = bdecode(await readFile(String(ready.torrent))).value as Bdict;
@@ -122,7 +122,7 @@ describe('peers that would hold the seeder\'s memory or its send budget', () => 
         assert.ok((await readFile(path.join(target, 'target.bin'))).equals(await readFile(file)), 'aria2c got other bytes');
         await rm(target, { recursive: true, force: true });
         const closed = (): number => closedBySeeder(share.events, attack);
-        await then(attack, closed);
+        await then(attack, closed, share.events);
         assert.equal(share.child.exitCode, null, 'share-file exited');
         const peak = await peakRssMiB(share.child.pid!);
         t.diagnostic(`share-file peak RSS (VmHWM): ${peak.toFixed(0)} MiB; the seeder closed ${closed()} of the ${attack.addresses.size} attacking connections`);
@@ -160,12 +160,15 @@ describe('peers that would hold the seeder\'s memory or its send budget', () => 
       },
       // aria2c got the file while they held their connections; then every slow reader is dropped,
       // by its rate (bounded here, not timed).
-      async (_attack, closed) => {
+      async (_attack, closed, events) => {
         assert.ok(closed() < 16, 'aria2c finished only once every slow reader was gone');
         for (let waited = 0; closed() < 16 && waited < 60_000; waited += 1000) await sleep(1000);
         assert.equal(closed(), 16, 'slow readers the seeder closed');
-        assert.ok(idle && !idle.isClosed(), 'the idle recipient was dropped');
-        idle.socket.destroy();
+        // Not `idle.isClosed()`: a peer that does not read never sees the seeder's FIN.
+        const idleAddress = `${idle!.socket.localAddress!}:${idle!.socket.localPort!}`;
+        assert.ok(!events.some((event) => event.event === 'peer-disconnected' && event.peer === idleAddress), 'the idle recipient was dropped');
+        assert.ok(events.some((event) => event.event === 'peer-connected' && event.peer === idleAddress), 'the idle recipient never connected');
+        idle!.socket.destroy();
       },
     );
   });
