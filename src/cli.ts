@@ -18,6 +18,8 @@ export interface CliEnvironment {
   /** stderr is a terminal: progress is drawn in place there (unless NO_COLOR is set). */
   stderrIsTTY: boolean;
   stdoutIsTTY: boolean;
+  /** stdin or stderr is a terminal: someone is there to press Ctrl-C (not so under cron or systemd). */
+  atTerminal: boolean;
   noColor: boolean;
   cacheDir: string;
 }
@@ -31,7 +33,7 @@ export function readVersion(): string {
 function buildProgram(version: string, env: CliEnvironment): Command {
   return new Command('share-file')
     .description('Share a file or a folder with BitTorrent (and plain HTTP): builds the .torrent, runs its own tracker, opens the firewall, seeds, and cleans up on exit.')
-    .argument('<file>', 'the file (or folder) to share')
+    .argument('<file>', 'the file, folder or block device (disk, volume) to share')
     .argument('[port]', 'tracker port, as --port')
     .argument('[hostname]', 'host name for the announce URL, as --hostname')
     .argument('[ip]', 'address handed to peers, as --ip')
@@ -40,6 +42,7 @@ function buildProgram(version: string, env: CliEnvironment): Command {
     .option('-H, --hostname <name>', 'host name written into the announce URL (default: this machine\'s host name)')
     .option('--ip <address>', 'address the tracker hands to peers for this seeder, IPv4 or IPv6 (default: the host name\'s address)')
     .option('--ip6 <address>', 'IPv6 address handed to IPv6 peers (default: a global or ULA address of the default route\'s interface)')
+    .option('--name <name>', 'the name recipients save it as (default: the file\'s, folder\'s or device\'s name)')
     .option('-o, --torrent <path>', 'where the .torrent is written (default: ./<file name>-<port>.torrent)')
     .option('--firewall <mode>', `open the ports in the firewall: ${FIREWALL_MODES.join(', ')}`, 'auto')
     .option('--port-map <mode>', `ask the router to forward the ports: ${PORT_MAP_MODES.join(', ')}`, 'auto')
@@ -82,13 +85,13 @@ export async function main(env: CliEnvironment): Promise<number> {
   const [{ Reporter }, { run }] = await Promise.all([import('./output/reporter.ts'), import('./run.ts')]);
   mark('run-loaded');
   // Until the options parse, errors still honour --json and --quiet as typed.
-  let reporter: ReporterType = new Reporter({ stdout: env.stdout, stderr: env.stderr, json: raw.json ?? false, quiet: raw.quiet ?? false, interactive: false, qr: false, resultLine: true });
+  let reporter: ReporterType = new Reporter({ stdout: env.stdout, stderr: env.stderr, json: raw.json ?? false, quiet: raw.quiet ?? false, interactive: false, atTerminal: env.atTerminal, qr: false, resultLine: true });
   try {
     const options = parseOptions(raw, env.cwd);
     const interactive = env.stderrIsTTY && !env.noColor;
     // With bars on the terminal stdout shares, the URL is in the instructions above them already.
     const resultLine = !(interactive && env.stdoutIsTTY && !options.quiet);
-    reporter = new Reporter({ stdout: env.stdout, stderr: env.stderr, json: options.json, quiet: options.quiet, interactive, qr: options.qr, resultLine });
+    reporter = new Reporter({ stdout: env.stdout, stderr: env.stderr, json: options.json, quiet: options.quiet, interactive, atTerminal: env.atTerminal, qr: options.qr, resultLine });
     if (options.qr && !interactive && !options.quiet) reporter.emit({ event: 'warning', message: '--qr draws only on a terminal without NO_COLOR; hand over the URL instead' });
     await run(options, { reporter, cwd: env.cwd, version, stopSignal: env.stopSignal, cacheDir: env.cacheDir });
     return 0;
@@ -135,8 +138,26 @@ export async function cli(): Promise<void> {
     stopSignal: controller.signal,
     stderrIsTTY: process.stderr.isTTY === true,
     stdoutIsTTY: process.stdout.isTTY === true,
+    atTerminal: process.stdin.isTTY === true || process.stderr.isTTY === true,
     noColor: (process.env.NO_COLOR ?? '') !== '',
     cacheDir: cacheDirectory(process.env),
   });
   for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+  exitOnceSettled(process.exitCode);
+}
+
+/** Time for writes still under way (the hash cache, the last lines) after everything is undone. */
+const SETTLE_MS = 3000;
+
+/**
+ * Everything share-file set up is undone by now, so the process should end on its own. If a handle
+ * a dependency forgot keeps it alive, a person's Ctrl-C or a cron job would wait forever: end it,
+ * with the exit code already decided, and name what was left open so the leak can be fixed.
+ */
+function exitOnceSettled(code: number | string | undefined): void {
+  setTimeout(() => {
+    const open = process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap');
+    process.stderr.write(`share-file: exiting; still open after the clean-up: ${open.join(', ') || 'nothing'}\n`);
+    process.exit(code);
+  }, SETTLE_MS).unref();
 }

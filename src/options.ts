@@ -6,7 +6,7 @@ import { usageError } from './errors.ts';
 import type { Cidr } from './host/cidr.ts';
 import { parseCidr } from './host/cidr.ts';
 
-export const FIREWALL_MODES = ['auto', 'iptables', 'none'] as const;
+export const FIREWALL_MODES = ['auto', 'firewalld', 'nftables', 'ufw', 'iptables', 'none'] as const;
 export type FirewallMode = (typeof FIREWALL_MODES)[number];
 export const PORT_MAP_MODES = ['auto', 'upnp', 'nat-pmp', 'none'] as const;
 export type PortMapMode = (typeof PORT_MAP_MODES)[number];
@@ -14,6 +14,8 @@ export type PortMapMode = (typeof PORT_MAP_MODES)[number];
 /** Everything run() needs, validated; defaults that depend on the machine are filled in by run(). */
 export interface ShareOptions {
   file: string;
+  /** The torrent's name, what recipients save it as; undefined: the base name of `file`. */
+  name: string | undefined;
   trackerPort: number | undefined;
   peerPort: number | undefined;
   hostname: string | undefined;
@@ -44,6 +46,7 @@ export interface ShareOptions {
 /** What commander hands over: positionals and flags, all still strings. */
 export interface RawOptions {
   file: string;
+  name?: string | undefined;
   positionalPort?: string | undefined;
   positionalHostname?: string | undefined;
   positionalIp?: string | undefined;
@@ -128,6 +131,18 @@ export function parseDuration(value: string, what: string): number {
   return milliseconds;
 }
 
+/**
+ * `--name`: one file or folder name, as recipients' clients will create it (a block device's own
+ * name, such as `dm-3` or `loop0`, says nothing to them).
+ */
+export function parseName(value: string): string {
+  const name = value.trim();
+  if (name === '' || name === '.' || name === '..' || /[/\0]/.test(name) || Buffer.byteLength(name) > 255) {
+    throw usageError('BAD_ARGUMENT', `--name \`${value}\` is not a file name`, 'give a name without slashes, such as vm-disk.img');
+  }
+  return name;
+}
+
 const TRACKER_PROTOCOLS = ['http:', 'https:', 'udp:'];
 
 /** A tracker's announce URL: HTTP(S) or UDP (BEP 15). WebSocket trackers need WebRTC, which share-file leaves out. */
@@ -194,6 +209,7 @@ export function parseOptions(raw: RawOptions, cwd: string): ShareOptions {
 
   return {
     file: path.resolve(cwd, raw.file),
+    name: raw.name === undefined ? undefined : parseName(raw.name),
     trackerPort,
     peerPort,
     hostname: hostname === undefined ? undefined : parseHostname(hostname),

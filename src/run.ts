@@ -3,6 +3,7 @@
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { CleanupStack } from './cleanup.ts';
+import { afterDelay } from './deadline.ts';
 import { ContentReader } from './content/reader.ts';
 import { inspectSource, type SharedContent } from './content/source.ts';
 import { HashCache } from './hashing/hash-cache.ts';
@@ -20,6 +21,7 @@ import { networkLoader } from './load-network.ts';
 import type { ShareOptions } from './options.ts';
 import type { ReadyEvent, ShareEvent, StopReason } from './output/events.ts';
 import { changeReporter, portMappedEvent, reportSkipped } from './output/notices.ts';
+import { UNDO_FAILED } from './output/instructions.ts';
 import type { Reporter } from './output/reporter.ts';
 import { followRecipients } from './output/follow.ts';
 import { webSeedPolicy, type WebSeedPolicy } from './seeding/hand-out.ts';
@@ -45,21 +47,21 @@ export async function run(options: ShareOptions, env: RunEnvironment): Promise<S
   const forward = (): void => stop.abort(env.stopSignal.reason);
   if (env.stopSignal.aborted) forward();
   else env.stopSignal.addEventListener('abort', forward, { once: true });
-  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop.abort('timeout' satisfies StopReason), options.timeoutMs);
+  const deadline = options.timeoutMs === undefined ? undefined : afterDelay(options.timeoutMs, () => stop.abort('timeout' satisfies StopReason));
   let outcome: { reason: StopReason } | { error: unknown };
   try {
     outcome = { reason: await share(options, { ...env, stopSignal: stop.signal }, cleanup, stop) };
   } catch (error) {
     outcome = error instanceof StopRequested ? { reason: stop.signal.reason as StopReason } : { error };
   } finally {
-    clearTimeout(timer);
+    deadline?.cancel();
     env.stopSignal.removeEventListener('abort', forward);
   }
   // Undo everything before saying we stopped: a script that sees `stopped` may reuse the ports.
   const failures = await cleanup.disposeAsync();
   for (const failure of failures) {
     const reason = failure.error instanceof Error ? failure.error.message : String(failure.error);
-    env.reporter.emit({ event: 'warning', message: `could not undo ${failure.name}: ${reason}${failure.manualFix ? `; run by hand: ${failure.manualFix}` : ''}` });
+    env.reporter.emit({ event: 'warning', message: `${UNDO_FAILED}${failure.name}: ${reason}${failure.manualFix ? `; run by hand: ${failure.manualFix}` : ''}` });
   }
   if ('error' in outcome) throw outcome.error;
   env.reporter.emit({ event: 'stopped', reason: outcome.reason });
@@ -69,10 +71,10 @@ export async function run(options: ShareOptions, env: RunEnvironment): Promise<S
 async function share(options: ShareOptions, env: RunEnvironment, cleanup: CleanupStack, stop: AbortController): Promise<StopReason> {
   const emit = (event: ShareEvent): void => env.reporter.emit(event);
   const loadNetwork = networkLoader();
-  const firewall = new FirewallStep(options.firewall, async () => (await loadNetwork()).firewall);
+  const firewall = new FirewallStep(options.firewall, env.cacheDir, async () => (await loadNetwork()).firewall);
 
   // 1. Check what can be checked before the long work: the file, the ports, the address.
-  const source = await inspectSource(options.file);
+  const source = await inspectSource(options.file, options.name);
   reportSkipped(source, emit);
   mark('source-inspected');
   // The workers the bin shim started get the content now and hash it while the checks below run on
@@ -91,7 +93,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   cleanup.defer(`the .torrent file ${torrentPath}`, () => removeTorrentFile(torrentPath));
   throwIfStopped(env.stopSignal);
 
-  // 3. With --firewall iptables, a firewall we may not change is fatal: find out before the long wait.
+  // 3. With an explicit --firewall mode, a firewall we may not change is fatal: find out before the long wait.
   await firewall.requireEarly();
 
   // 4. Hash the content once, on every core, unless this very version is in the hash cache. Once
@@ -99,7 +101,8 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const metadata = await hashContent(source, pending, env, () => void (options.firewall === 'auto' ? firewall.ask() : loadNetwork()));
   const network = await loadNetwork();
   throwIfStopped(env.stopSignal);
-  const reader = new ContentReader({ files: source.files, pieceLength: metadata.pieceLength, pieces: metadata.pieces, onChange: changeReporter(source, emit) });
+  const changes = changeReporter(source, emit);
+  const reader = new ContentReader({ files: source.files, pieceLength: metadata.pieceLength, pieces: metadata.pieces, onChange: changes.onChange });
   cleanup.defer('the shared files', () => reader.close());
 
   // 5. Map the ports on the router that answered (each deletion registered at once). Write the
@@ -116,15 +119,18 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   // 6. Start the HTTP server: our tracker (unless --announce), and under the token the .torrent
   //    and the content itself.
   const allows = allowsAddress(options.allow);
-  const tracker = urls.ownTracker ? network.tracker.createTracker({ infoHash: metadata.infoHash, seeder: { peerId, ip, port: peerPort }, reach: { ip6, external: mapped && { ip: mapped.externalAddress, port: mapped.peerPort } } }) : undefined;
+  const tracker = urls.ownTracker ? network.tracker.createTracker({ infoHash: metadata.infoHash, seeder: { peerId, ip, port: peerPort }, reach: { ip6, external: mapped && { ip: mapped.externalAddress, port: mapped.peerPort } }, notice: changes.forRecipients }) : undefined;
   const handOut: { policy: WebSeedPolicy | undefined } = { policy: undefined };
   const content = { name: source.name, kind: source.kind, files: source.files, reader, version: metadata.infoHash, handOut };
   const http = await network.httpServer.startHttpServer({ port: trackerPort, token: urls.token, torrentFile, torrentForHost, content, tracker, allows });
   cleanup.defer(urls.ownTracker ? 'the tracker' : 'the HTTP server', () => http.close());
   throwIfStopped(env.stopSignal);
 
-  // 7. Open the firewall for both ports: one tagged rule each, inserted at the top of INPUT.
-  for (const message of await firewall.open([trackerPort, peerPort], options.allow, cleanup)) emit({ event: 'warning', message });
+  // 7. Open both ports in every firewall that filters here (firewalld, nftables, iptables, ...), each
+  //    opening tagged or journaled, then say where.
+  const opened = await firewall.open([trackerPort, peerPort], options.allow, cleanup);
+  for (const message of opened.notices) emit({ event: 'warning', message });
+  if (opened.event) emit(opened.event);
   throwIfStopped(env.stopSignal);
 
   // 8. Seed on the fixed peer port. With our tracker, the seeder announces over loopback, which

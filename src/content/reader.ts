@@ -1,10 +1,13 @@
 // Reads the shared bytes for whoever sends them (the seeder's peers, the web seed), and makes sure
 // no byte goes out that is not the content the .torrent describes.
-import { createHash } from 'node:crypto';
+import type { FileRange } from './changed-ranges.ts';
 import { leave, Lease, recycle, type Window } from './lease.ts';
+import { PieceCheck, type PieceChange } from './piece-check.ts';
 import { SharedFiles, type ReaderFile } from './shared-files.ts';
 
 export { Lease } from './lease.ts';
+export type { FileRange } from './changed-ranges.ts';
+export type { PieceChange } from './piece-check.ts';
 export type { ReaderFile } from './shared-files.ts';
 
 export interface ContentReaderOptions {
@@ -13,7 +16,7 @@ export interface ContentReaderOptions {
   /** Concatenated 20-byte SHA-1 digests, to re-check pieces once the content has changed. */
   pieces: Buffer;
   /** Called once per piece found changed (and once with `undefined` when a change is first seen). */
-  onChange: (piece: number | undefined) => void;
+  onChange: (change: PieceChange | undefined) => void;
 }
 
 /**
@@ -34,8 +37,9 @@ export type LeaseCallback = (error: Error | null, lease?: Lease) => void;
  * Every read from disk looks at the files it touches before and after (fstat, about a microsecond
  * each). While their size and mtime are those that were hashed, blocks are served as read. Once any
  * file differs, each piece is read whole and checked against its SHA-1 before any block of it is
- * sent; a piece that no longer matches is refused, so nobody receives data that is not the content
- * the .torrent describes.
+ * sent (PieceCheck); a piece that no longer matches is refused, so nobody receives data that is not
+ * the content the .torrent describes, and every piece that still matches is still served, even from
+ * a file cut short, as long as the piece lies wholly before its new end.
  */
 export class ContentReader {
   readonly length: number;
@@ -46,19 +50,51 @@ export class ContentReader {
   readonly #windows = new Map<number, Window>();
   /** Window buffers that nothing uses any more, ready for the next window. */
   readonly #pool: Buffer[] = [];
+  readonly #check: PieceCheck;
   #closed = false;
   #changed = false;
-  /** Verdicts on pieces since the change, valid for the state of the files they were reached at. */
-  #verdicts = new Map<number, boolean>();
-  #verdictState = '';
-  /** The last piece verified whole, to serve its blocks without reading it again. */
-  #verifiedPiece: { index: number; data: Buffer } | undefined;
 
   constructor(options: ContentReaderOptions) {
     this.#options = options;
     this.pieceLength = options.pieceLength;
     this.length = options.files.reduce((sum, file) => sum + file.length, 0);
     this.#files = new SharedFiles(options.files);
+    this.#check = new PieceCheck(this.#files, options);
+  }
+
+  /** Whether a shared file was seen to differ from the hashed version. */
+  get changed(): boolean {
+    return this.#changed;
+  }
+
+  /** Whether the piece is known not to match the .torrent any more (no read: for whom to tell of it). */
+  refuses(index: number): boolean {
+    if (!this.#changed || this.#closed) return false;
+    try {
+      return this.#check.refuses(index);
+    } catch {
+      // A file that can no longer be opened: unknown here, and refused when it is read.
+      return false;
+    }
+  }
+
+  /**
+   * The pieces `first` to `last` that no longer match: those known, and those found by reading the
+   * unknown ones while `budgetBytes` lasts. None while the files are the hashed version.
+   */
+  async refusedIn(first: number, last: number, budgetBytes: number): Promise<number[]> {
+    if (this.#closed) return [];
+    if (!this.#changed) {
+      const start = first * this.pieceLength;
+      if (this.#files.unchanged(start, Math.min(this.length, (last + 1) * this.pieceLength) - start)) return [];
+      this.#noticeChange();
+    }
+    return this.#check.refusedIn(first, last, budgetBytes);
+  }
+
+  /** The byte ranges of changed files these refused pieces cover, merged, per file. */
+  changedRanges(pieces: readonly number[]): FileRange[] {
+    return this.#check.changedRanges(pieces);
   }
 
   get pieceCount(): number {
@@ -116,44 +152,27 @@ export class ContentReader {
    * whole and checked against its SHA-1 before any of its bytes are lent.
    */
   async #lendChecked(index: number, offset: number, length: number): Promise<Lease> {
-    const pieceStart = index * this.pieceLength;
-    const pieceLength = this.lengthOfPiece(index);
     if (!this.#changed) {
-      const bytes = await this.#readUnchanged(pieceStart + offset, length);
+      const bytes = await this.#readUnchanged(index * this.pieceLength + offset, length);
       if (bytes) return new Lease(bytes);
+      this.#noticeChange();
     }
+    const bytes = await this.#check.lend(index, offset, length);
+    if (!bytes) throw new ContentChangedError(index);
+    return new Lease(bytes);
+  }
+
+  /** The first sign of a change: windows read before it are dropped, and the change is reported. */
+  #noticeChange(): void {
+    if (this.#changed) return;
+    this.#changed = true;
     for (const cached of [...this.#windows.keys()]) this.#evict(cached);
-    const parts = this.#files.partsOf(pieceStart, pieceLength);
-    const states = parts.map((part) => this.#files.stat(part.file));
-    if (!this.#changed) {
-      this.#changed = true;
-      this.#options.onChange(undefined);
-    }
-    const state = states.map((stats) => `${stats.size}:${stats.mtimeNs}`).join(',');
-    if (state !== this.#verdictState) {
-      // Something was written since the last verdicts: they no longer hold.
-      this.#verdicts.clear();
-      this.#verifiedPiece = undefined;
-      this.#verdictState = state;
-    }
-    if (this.#verdicts.get(index) === false) throw new ContentChangedError(index);
-    if (this.#verifiedPiece?.index === index) return new Lease(Buffer.from(this.#verifiedPiece.data.subarray(offset, offset + length)));
-    const tooShort = states.some((stats, at) => Number(stats.size) < parts[at]!.file.length);
-    const data = tooShort ? undefined : await this.#files.read(pieceStart, pieceLength);
-    const expected = this.#options.pieces.subarray(index * 20, index * 20 + 20);
-    if (!data || !createHash('sha1').update(data).digest().equals(expected)) {
-      if (!this.#verdicts.has(index)) this.#options.onChange(index);
-      this.#verdicts.set(index, false);
-      throw new ContentChangedError(index);
-    }
-    this.#verdicts.set(index, true);
-    this.#verifiedPiece = { index, data };
-    return new Lease(Buffer.from(data.subarray(offset, offset + length)));
+    this.#options.onChange(undefined);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#verifiedPiece = undefined;
+    this.#check.forget();
     this.#windows.clear();
     this.#pool.length = 0;
     await this.#files.close();
@@ -195,16 +214,25 @@ export class ContentReader {
 
   async #readUnchanged(start: number, length: number, into?: Buffer): Promise<Buffer | undefined> {
     if (!this.#files.unchanged(start, length)) return undefined;
-    const data = await this.#files.read(start, length, into);
-    return this.#files.unchanged(start, length) ? data : undefined;
+    try {
+      const data = await this.#files.read(start, length, into);
+      return this.#files.unchanged(start, length) ? data : undefined;
+    } catch (error) {
+      // A file cut short under the read is a change, not a failure.
+      if (this.#files.unchanged(start, length)) throw error;
+      return undefined;
+    }
   }
 
 }
 
 /** A piece whose bytes on disk are no longer those the .torrent describes. */
 export class ContentChangedError extends Error {
+  readonly piece: number;
+
   constructor(index: number) {
     super(`piece ${index} changed on disk since it was hashed`);
+    this.piece = index;
   }
 }
 

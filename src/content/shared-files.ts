@@ -1,6 +1,8 @@
-// The shared files on disk: descriptors opened once and kept in a bounded list, reads that cross
-// file boundaries, and the in-place check that a file is still the version that was hashed.
-import { close, fstatSync, openSync, read, type BigIntStats } from 'node:fs';
+// The shared files on disk: descriptors opened on demand within a budget derived from `ulimit -n`,
+// reads that cross file boundaries, and the in-place check that a file is still the version that
+// was hashed.
+import { closeSync, fstatSync, openSync, read, statSync } from 'node:fs';
+import { openFileBudget } from './descriptor-budget.ts';
 import { partsOf } from './file-spans.ts';
 
 export interface ReaderFile {
@@ -10,18 +12,43 @@ export interface ReaderFile {
   length: number;
   /** The version that was hashed. */
   mtimeNs: bigint;
+  /** A block device: fstat gives it no size, so its length stands for it. */
+  blockDevice?: boolean;
 }
 
-/** Enough descriptors for any realistic fan-out of requests, few enough for any ulimit. */
-const MAX_OPEN_FILES = 64;
+/** What tells one version of a file from another: its size and its modification time. */
+export interface FileState {
+  size: bigint;
+  mtimeNs: bigint;
+}
+
+interface Descriptor {
+  fd: number;
+  /** Reads under way on it: it is closed only once they are done. */
+  reads: number;
+  /** Let go of (at close()) while a read was under way: closed as soon as its last read is done. */
+  released: boolean;
+}
 
 export class SharedFiles {
   readonly #files: ReaderFile[];
+  readonly #budget: number;
   /** Open descriptors, least recently used first. */
-  readonly #open = new Map<string, number>();
+  readonly #open = new Map<string, Descriptor>();
+  /** Let go of while a read was under way on them: still open, and counted. */
+  #closing = 0;
+  /** Reads waiting for a descriptor while every one in the budget has a read under way. */
+  readonly #waiting: Array<() => void> = [];
+  #closed = false;
 
-  constructor(files: ReaderFile[]) {
+  constructor(files: ReaderFile[], budget = openFileBudget()) {
     this.#files = files;
+    this.#budget = budget;
+  }
+
+  /** Descriptors open now: never more than the budget. */
+  get openDescriptors(): number {
+    return this.#open.size + this.#closing;
   }
 
   /** Whether every file holding bytes [start, start + length) is still the version that was hashed. */
@@ -42,45 +69,104 @@ export class SharedFiles {
     const buffer = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
     let done = 0;
     for (const part of this.partsOf(start, length)) {
-      const fd = this.#fd(part.file);
-      await readFully(fd, buffer.subarray(done, done + part.length), part.at, part.file.path);
+      const descriptor = this.#take(part.file) ?? (await this.#takeSoon(part.file));
+      try {
+        await readFully(descriptor.fd, buffer.subarray(done, done + part.length), part.at, part.file.path);
+      } finally {
+        descriptor.reads -= 1;
+        if (descriptor.reads === 0) this.#idle(descriptor);
+      }
       done += part.length;
     }
     return buffer;
   }
 
   /**
-   * fstat of an open file: a system call of about a microsecond that never waits for the disk, so
-   * it is made in place rather than through the thread pool (which costs far more than the call).
+   * fstat of an open file, or stat of one that is not open (no descriptor taken for it): system
+   * calls of microseconds that never wait for the disk, so they are made in place rather than
+   * through the thread pool (which costs far more than the call). A block device's size is its
+   * length: (f)stat says 0, and its size does not change under us.
    */
-  stat(file: ReaderFile): BigIntStats {
-    return fstatSync(this.#fd(file), { bigint: true });
+  stat(file: ReaderFile): FileState {
+    const open = this.#open.get(file.path);
+    const stats = open ? fstatSync(open.fd, { bigint: true }) : statSync(file.path, { bigint: true });
+    return { size: file.blockDevice ? BigInt(file.length) : stats.size, mtimeNs: stats.mtimeNs };
   }
 
-  /** Opened once (in place: it is quick, and once per file), kept while it is in use. */
-  #fd(file: ReaderFile): number {
-    let fd = this.#open.get(file.path);
-    if (fd !== undefined) {
+  /**
+   * The file's descriptor, counted as read from until #idle() is called: opened in place (it is
+   * quick) if there is room in the budget, made by closing the least recently used idle descriptors
+   * (close(2) of a file is quick too). Undefined when every descriptor has a read under way.
+   */
+  #take(file: ReaderFile): Descriptor | undefined {
+    if (this.#closed) throw new Error('the shared files are closed');
+    let descriptor = this.#open.get(file.path);
+    if (descriptor !== undefined) {
       // Most recently used goes last.
       this.#open.delete(file.path);
-      this.#open.set(file.path, fd);
-      return fd;
+      this.#open.set(file.path, descriptor);
+      descriptor.reads += 1;
+      return descriptor;
     }
-    fd = openSync(file.path, 'r');
-    this.#open.set(file.path, fd);
-    if (this.#open.size > MAX_OPEN_FILES) {
-      const [oldestPath, oldest] = this.#open.entries().next().value as [string, number];
-      this.#open.delete(oldestPath);
-      // Reads already under way on it finish first: close a little later.
-      setTimeout(() => void closeFd(oldest), 1000).unref();
+    for (const [key, idle] of this.#open) {
+      if (this.openDescriptors < this.#budget) break;
+      if (idle.reads > 0) continue;
+      this.#open.delete(key);
+      closeSync(idle.fd);
     }
-    return fd;
+    if (this.openDescriptors >= this.#budget) return undefined;
+    descriptor = { fd: this.#openFile(file.path), reads: 1, released: false };
+    this.#open.set(file.path, descriptor);
+    return descriptor;
+  }
+
+  /** Waits for a read under way to finish and free a descriptor (reads take milliseconds). */
+  async #takeSoon(file: ReaderFile): Promise<Descriptor> {
+    for (;;) {
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+      const descriptor = this.#take(file);
+      if (descriptor) return descriptor;
+    }
+  }
+
+  /** A descriptor's last read is done: closed if it was let go of, and a waiting read may go on. */
+  #idle(descriptor: Descriptor): void {
+    if (descriptor.released) {
+      this.#closing -= 1;
+      closeSync(descriptor.fd);
+    }
+    this.#waiting.shift()?.();
+  }
+
+  /** Out of descriptors all the same (sockets took them): give back every idle one and try once more. */
+  #openFile(path: string): number {
+    try {
+      return openSync(path, 'r');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EMFILE' && code !== 'ENFILE') throw error;
+      for (const [key, descriptor] of [...this.#open]) {
+        if (descriptor.reads > 0) continue;
+        this.#open.delete(key);
+        closeSync(descriptor.fd);
+      }
+      return openSync(path, 'r');
+    }
   }
 
   async close(): Promise<void> {
-    const open = [...this.#open.values()];
+    this.#closed = true;
+    // Reads still waiting for a descriptor fail (the reader is closed: nobody awaits their bytes).
+    for (const wake of this.#waiting.splice(0)) wake();
+    for (const descriptor of this.#open.values()) {
+      if (descriptor.reads === 0) {
+        closeSync(descriptor.fd);
+      } else {
+        descriptor.released = true;
+        this.#closing += 1;
+      }
+    }
     this.#open.clear();
-    await Promise.all(open.map((fd) => closeFd(fd)));
   }
 }
 
@@ -96,8 +182,4 @@ function readFully(fd: number, buffer: Buffer, position: number, file: string): 
     };
     step(0);
   });
-}
-
-function closeFd(fd: number): Promise<void> {
-  return new Promise((resolve) => close(fd, () => resolve()));
 }

@@ -1,9 +1,10 @@
-// What to share: one regular file, or a folder walked into the ordered file list of a multi-file
-// torrent. Everything is checked here, before anything else happens.
+// What to share: one regular file or block device, or a folder walked into the ordered file list of
+// a multi-file torrent. Everything is checked here, before anything else happens.
 import { constants, type BigIntStats } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ShareFileError } from '../errors.ts';
+import { blockDeviceSize } from './block-device.ts';
 
 export interface SourceFile {
   /** Where it is read from. */
@@ -17,12 +18,14 @@ export interface SourceFile {
   dev: number;
   ino: number;
   mtimeNs: bigint;
+  /** A block device: its length is the device's size (stat says 0), and it is never hash-cached. */
+  blockDevice?: boolean;
 }
 
 export interface SharedContent {
   /** What the user named. */
   path: string;
-  /** The torrent's `name`: the file's or the folder's base name. */
+  /** The torrent's `name`: --name, else the base name of the file, folder or device as named. */
   name: string;
   kind: 'file' | 'folder';
   /** Total bytes, all files together. */
@@ -44,24 +47,26 @@ export function isJunk(name: string): boolean {
   return JUNK_NAMES.has(name.toLowerCase()) || name.startsWith('._');
 }
 
-export async function inspectSource(target: string): Promise<SharedContent> {
+/** `name`: what recipients save it as (--name); by default the base name of what was named. */
+export async function inspectSource(target: string, name?: string): Promise<SharedContent> {
   const info = await statOrFail(target, stat);
-  if (info.isDirectory()) return inspectFolder(target);
-  if (!info.isFile()) {
-    throw new ShareFileError('FILE_NOT_REGULAR', `\`${target}\` is not a regular file or a folder`, { hint: 'share a regular file or a folder' });
+  if (info.isDirectory()) return inspectFolder(target, name);
+  const blockDevice = info.isBlockDevice();
+  if (!info.isFile() && !blockDevice) {
+    throw new ShareFileError('FILE_NOT_REGULAR', `\`${target}\` is not a regular file, a block device or a folder`, { hint: 'share a file, a disk or volume (block device), or a folder' });
   }
-  if (info.size === 0n) {
-    throw new ShareFileError('FILE_EMPTY', `\`${target}\` is empty`, { hint: 'there is nothing to share; check that it is the right file' });
-  }
+  if (!blockDevice && info.size === 0n) throw emptyFile(target, 'empty');
   await ensureReadable(target);
-  const file = sourceFile(target, [], info, 0);
-  return { path: target, name: path.basename(target), kind: 'file', length: file.length, files: [file], skipped: [] };
+  const length = blockDevice ? deviceSize(target, info.rdev) : Number(info.size);
+  if (length === 0) throw emptyFile(target, 'a block device of size 0 (a loop device with no file attached?)');
+  const file = { ...sourceFile(target, [], info, 0), length, ...(blockDevice ? { blockDevice } : {}) };
+  return { path: target, name: name ?? path.basename(target), kind: 'file', length, files: [file], skipped: [] };
 }
 
-async function inspectFolder(folder: string): Promise<SharedContent> {
+async function inspectFolder(folder: string, givenName: string | undefined): Promise<SharedContent> {
   const root = await realpath(folder);
-  const name = path.basename(path.resolve(folder));
-  if (name === '') throw new ShareFileError('FILE_NOT_REGULAR', `\`${folder}\` is the root folder`, { hint: 'share a folder below it' });
+  const name = givenName ?? path.basename(path.resolve(folder));
+  if (path.basename(path.resolve(folder)) === '') throw new ShareFileError('FILE_NOT_REGULAR', `\`${folder}\` is the root folder`, { hint: 'share a folder below it' });
   const walk: Walk = { root, files: [], skipped: [], emptyFolders: 0 };
   await walkFolder(walk, folder, [], new Set([root]));
   if (walk.emptyFolders > 0) walk.skipped.push(`${walk.emptyFolders} empty folder${walk.emptyFolders === 1 ? '' : 's'} (a torrent carries files only)`);
@@ -154,6 +159,18 @@ async function ensureReadable(file: string): Promise<void> {
   } catch (error) {
     throw unreadable(file, error);
   }
+}
+
+function deviceSize(target: string, rdev: bigint): number {
+  try {
+    return blockDeviceSize(target, rdev);
+  } catch (error) {
+    throw unreadable(target, error);
+  }
+}
+
+function emptyFile(target: string, what: string): ShareFileError {
+  return new ShareFileError('FILE_EMPTY', `\`${target}\` is ${what}`, { hint: 'there is nothing to share; check that it is the right file' });
 }
 
 function unreadable(target: string, error: unknown): ShareFileError {

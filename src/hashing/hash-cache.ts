@@ -60,6 +60,16 @@ function decodeEntry(data: Buffer, identity: CacheIdentity): Buffer | undefined 
   return Buffer.from(pieces);
 }
 
+/**
+ * A block device is hashed every time: nothing cheap tells that its bytes changed. Its node's mtime
+ * moves only with writes through that node, and is reset when /dev is made at boot; writes through
+ * another path (a loop device's backing file, a filesystem mounted on it, a VM in another mount
+ * namespace) change nothing stat shows, so a cache entry could describe bytes that are gone.
+ */
+function cacheable(source: SharedContent): boolean {
+  return !source.files.some((file) => file.blockDevice);
+}
+
 export class HashCache {
   readonly #directory: string;
 
@@ -69,6 +79,7 @@ export class HashCache {
 
   /** The cached pieces of exactly this version of the file, or undefined. */
   async lookup(source: SharedContent, pieceLength: number): Promise<Buffer | undefined> {
+    if (!cacheable(source)) return undefined;
     try {
       // Synchronous on purpose: one realpath and one small read (or a missing file) take tens of
       // microseconds, while the same calls through the thread pool took one round trip each and
@@ -82,6 +93,7 @@ export class HashCache {
 
   /** Best effort: a cache that cannot be written only costs the next share a re-hash. */
   async store(source: SharedContent, pieceLength: number, pieces: Buffer): Promise<boolean> {
+    if (!cacheable(source)) return false;
     let identity: CacheIdentity;
     try {
       identity = identityOf(source, pieceLength);

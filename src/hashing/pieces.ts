@@ -101,7 +101,9 @@ export async function ensureUnchanged(source: SharedContent): Promise<void> {
     } catch {
       now = undefined;
     }
-    if (!now || Number(now.size) !== file.length || now.mtimeNs !== file.mtimeNs || Number(now.ino) !== file.ino) {
+    // stat gives a block device size 0: its length came from the device itself.
+    const sizeChanged = !file.blockDevice && Number(now?.size) !== file.length;
+    if (!now || sizeChanged || now.mtimeNs !== file.mtimeNs || Number(now.ino) !== file.ino) {
       throw new ShareFileError('FILE_CHANGED', `\`${file.path}\` changed while share-file was reading it`, { hint: 'wait until nothing writes to it (a running VM, a download), then share it again' });
     }
   }

@@ -1,225 +1,143 @@
-// Firewall rules as data (pure argv builders), and the one executor that runs them through execa.
-import { readFile } from 'node:fs/promises';
+// The firewall, loaded with the network half: find what filters on this host, plan the openings for
+// each backend as data (firewall/*.ts), run them through the one executor, sweep a crash's leftovers.
+import path from 'node:path';
 import type { CleanupStack } from '../cleanup.ts';
 import { ShareFileError } from '../errors.ts';
+import type { FirewallMode } from '../options.ts';
 import type { Cidr } from './cidr.ts';
-import { shellQuote } from '../output/format.ts';
+import { detectFirewalls, firewalldRunning, hostHasIpv6, type HostFirewalls } from './firewall/detect.ts';
+import { firewalldOpenings } from './firewall/firewalld.ts';
+import { binaryFor, iptablesOpenings, rulesFor, ruleArgs, type IptablesTarget } from './firewall/iptables.ts';
+import { Journal } from './firewall/journal.ts';
+import { nftOpenings } from './firewall/nftables.ts';
+import { applyOpenings, type Opening } from './firewall/opening.ts';
+import { removeStaleEntries } from './firewall/sweep.ts';
+import { commandLine, failureText, makeExecutor, ToolMissingError, type FirewallExecutor, type Tool } from './firewall/tools.ts';
 
-export type IpFamily = 4 | 6;
+export type { FirewallBackend, Opening } from './firewall/opening.ts';
+/** Also tells the router's sweep which mappings' owners still run. */
+export { isShareFileRunning } from './firewall/tag.ts';
 
-export interface FirewallRule {
-  family: IpFamily;
-  port: number;
-  /** Only this source may connect; undefined for any. */
-  source: string | undefined;
-  /** Tags the rule as ours: `share-file pid=<pid> port=<port>`. */
-  comment: string;
-}
+export type FirewallProbe = { ok: true; executor: FirewallExecutor; host: HostFirewalls } | { ok: false; reason: string; firewalld: boolean };
 
-const TAG = 'share-file';
-const TAG_PATTERN = /^share-file pid=(\d+) port=(\d+)$/;
-
-export function ruleComment(pid: number, port: number): string {
-  return `${TAG} pid=${pid} port=${port}`;
-}
-
-/** One ACCEPT rule per port, family and allowed source; with --allow, only the listed sources. */
-export function rulesFor(ports: number[], pid: number, families: IpFamily[], allow: Cidr[]): FirewallRule[] {
-  const rules: FirewallRule[] = [];
-  for (const port of ports) {
-    for (const family of families) {
-      const sources = allow.length === 0 ? [undefined] : allow.filter((cidr) => cidr.family === family).map((cidr) => cidr.text);
-      for (const source of sources) rules.push({ family, port, source, comment: ruleComment(pid, port) });
-    }
-  }
-  return rules;
-}
-
-export function binaryFor(family: IpFamily): 'iptables' | 'ip6tables' {
-  return family === 4 ? 'iptables' : 'ip6tables';
-}
-
-/**
- * Inserted at the top of INPUT, not appended: on hosts whose INPUT chain ends in REJECT or DROP an
- * appended rule never matches. Deleting by the same specification removes exactly this rule.
- */
-export function ruleArgs(action: 'insert' | 'delete', rule: FirewallRule): string[] {
-  const position = action === 'insert' ? ['-I', 'INPUT', '1'] : ['-D', 'INPUT'];
-  const source = rule.source === undefined ? [] : ['-s', rule.source];
-  return [...position, '-p', 'tcp', ...source, '--dport', String(rule.port), '-m', 'comment', '--comment', rule.comment, '-j', 'ACCEPT'];
-}
-
-/** The command a person would type, for warnings and for rules that could not be removed. */
-export function commandLine(binary: string, args: string[], sudo: boolean): string {
-  return [...(sudo ? ['sudo'] : []), binary, ...args].map(shellQuote).join(' ');
-}
-
-export interface TaggedRule {
-  pid: number;
-  port: number;
-  /** Arguments that delete this very rule (its `-S` line with `-A` turned into `-D`). */
-  deleteArgs: string[];
-}
-
-/** Our rules in an `iptables -S INPUT` listing. */
-export function parseTaggedRules(listing: string): TaggedRule[] {
-  const rules: TaggedRule[] = [];
-  for (const line of listing.split('\n')) {
-    const words = splitShellWords(line.trim());
-    if (words[0] !== '-A' || words[1] !== 'INPUT') continue;
-    const commentAt = words.indexOf('--comment');
-    const match = commentAt >= 0 ? TAG_PATTERN.exec(words[commentAt + 1] ?? '') : null;
-    if (!match) continue;
-    rules.push({ pid: Number(match[1]), port: Number(match[2]), deleteArgs: ['-D', ...words.slice(1)] });
-  }
-  return rules;
-}
-
-/** iptables -S quotes a comment with spaces in double quotes, escaping `"` and `\`. */
-export function splitShellWords(line: string): string[] {
-  const words: string[] = [];
-  const pattern = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
-  for (const match of line.matchAll(pattern)) {
-    words.push(match[1] !== undefined ? match[1].replace(/\\(.)/g, '$1') : match[2]!);
-  }
-  return words;
-}
-
-/** Runs iptables and ip6tables, directly as root or through `sudo -n`. */
-export interface FirewallExecutor {
-  families: IpFamily[];
-  sudo: boolean;
-  run(family: IpFamily, args: string[]): Promise<string>;
-}
-
-export type FirewallProbe = { ok: true; executor: FirewallExecutor } | { ok: false; reason: string };
-
-const COMMAND_TIMEOUT_MS = 10_000;
-
+/** Looks as ourselves, then (not root) through `sudo -n`; the reason names the command that failed. */
 export async function probeFirewall(): Promise<FirewallProbe> {
-  const asRoot = process.getuid?.() === 0;
-  const attempts = asRoot ? [false] : [false, true];
+  const asRoot = isRoot();
   let reason = 'iptables is not installed';
-  for (const sudo of attempts) {
-    const executor = makeExecutor(sudo, [4]);
+  for (const sudo of asRoot ? [false] : [false, true]) {
+    const executor = makeExecutor(sudo);
     try {
-      await executor.run(4, ['-S', 'INPUT']);
+      return { ok: true, executor, host: await detectFirewalls(executor) };
     } catch (error) {
       reason = describeFailure(error, sudo);
-      continue;
+      if (error instanceof ToolMissingError) break;
     }
-    if (await hostHasIpv6()) {
-      const v6 = makeExecutor(sudo, [6]);
-      const usable = await v6.run(6, ['-S', 'INPUT']).then(() => true, () => false);
-      if (usable) executor.families.push(6);
-    }
-    return { ok: true, executor };
   }
-  return { ok: false, reason };
-}
-
-function makeExecutor(sudo: boolean, families: IpFamily[]): FirewallExecutor {
-  return {
-    families,
-    sudo,
-    async run(family, args) {
-      // -w: wait for the xtables lock instead of failing when another tool holds it.
-      const command = [binaryFor(family), '-w', '5', ...args];
-      // Loaded on first use: with --firewall none, execa (its evaluation costs 22-25 ms of CPU while
-      // the hashing workers want both cores) is never loaded at all.
-      const { execa } = await import('execa');
-      const result = sudo
-        ? await execa('sudo', ['-n', ...command], { timeout: COMMAND_TIMEOUT_MS })
-        : await execa(command[0]!, command.slice(1), { timeout: COMMAND_TIMEOUT_MS });
-      return result.stdout;
-    },
-  };
+  return { ok: false, reason, firewalld: await firewalldRunning(makeExecutor(false)).catch(() => false) };
 }
 
 function describeFailure(error: unknown, sudo: boolean): string {
-  const failure = error as { code?: string; stderr?: string; shortMessage?: string };
-  if (failure.code === 'ENOENT') return sudo ? 'sudo is not installed' : 'iptables is not installed';
-  const said = (failure.stderr ?? failure.shortMessage ?? String(error)).trim().split('\n')[0];
-  if (sudo) return `sudo -n iptables failed (${said})`;
-  return `iptables failed (${said})`;
+  const failure = error as { code?: string; command?: string };
+  if (failure.code === 'ENOENT') return 'sudo is not installed';
+  if (error instanceof ToolMissingError) return error.message;
+  const tool = /\/([\w-]+)(?: |$)/.exec(failure.command ?? '')?.[1] ?? 'the firewall tool';
+  return `${sudo ? 'sudo -n ' : ''}${tool} failed (${failureText(error)})`;
 }
 
-async function hostHasIpv6(): Promise<boolean> {
-  try {
-    return (await readFile('/proc/net/if_inet6', 'utf8')).trim().length > 0;
-  } catch {
-    return false;
-  }
+/** The iptables INPUT chains in use: iptables-nft's tables, the kernel's legacy ones, or iptables alone without nft. */
+export async function iptablesTargets(host: HostFirewalls, executor: FirewallExecutor): Promise<IptablesTarget[]> {
+  const nftFlavour = (await executor.has('iptables-nft')) ? 'nft' : 'plain';
+  return [
+    ...(host.nft?.iptablesNft ?? []).map((family) => ({ flavour: nftFlavour, family: family === 'ip' ? 4 : 6, ufw: host.nft!.ufw }) as IptablesTarget),
+    ...host.legacy.families.map((family) => ({ flavour: 'legacy', family, ufw: host.legacy.ufw }) as IptablesTarget),
+    ...host.iptablesOnly.map((family) => ({ flavour: 'plain', family, ufw: false }) as IptablesTarget),
+  ];
 }
 
-/** Is the share-file that tagged a rule still running? A reused pid that is not share-file is not. */
-export async function isShareFileRunning(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).includes(TAG);
-  } catch {
-    return true;
-  }
-}
+export type Plan = { openings: Opening[] } | { missing: string };
 
-export async function insertRule(executor: FirewallExecutor, rule: FirewallRule): Promise<void> {
-  await executor.run(rule.family, ruleArgs('insert', rule));
-}
-
-export async function deleteRule(executor: FirewallExecutor, rule: FirewallRule): Promise<void> {
-  await executor.run(rule.family, ruleArgs('delete', rule));
-}
-
-export function manualDelete(executor: FirewallExecutor, rule: FirewallRule): string {
-  return commandLine(binaryFor(rule.family), ruleArgs('delete', rule), executor.sudo);
-}
-
-/** Removes the rules of share-file processes that died without cleaning up (kill -9, a crash). */
-export async function removeStaleRules(executor: FirewallExecutor): Promise<string[]> {
-  const removed: string[] = [];
-  for (const family of executor.families) {
-    const listing = await executor.run(family, ['-S', 'INPUT']);
-    for (const rule of parseTaggedRules(listing)) {
-      if (await isShareFileRunning(rule.pid)) continue;
-      await executor.run(family, rule.deleteArgs);
-      removed.push(`${binaryFor(family)} rule for port ${rule.port} left by share-file process ${rule.pid}`);
+/**
+ * `auto` opens every firewall that filters, several at once if need be; an explicit mode only its
+ * own, and says what is missing when it is not there.
+ */
+export async function planOpenings(mode: FirewallMode, host: HostFirewalls, executor: FirewallExecutor, request: { ports: number[]; pid: number; allow: Cidr[] }): Promise<Plan> {
+  const { ports, pid, allow } = request;
+  const firewalld = host.firewalldZones ? firewalldOpenings(host.firewalldZones, ports, allow) : [];
+  const nft = host.nft ? nftOpenings(host.nft.dropping, ports, pid, allow) : [];
+  const iptables = await iptablesTargets(host, executor);
+  switch (mode) {
+    case 'firewalld':
+      return host.firewalldZones ? { openings: firewalld } : { missing: 'firewalld is not running' };
+    case 'nftables':
+      return host.nft ? { openings: nft } : { missing: 'nft is not installed' };
+    case 'ufw': {
+      const ufw = iptables.filter((target) => target.ufw);
+      return ufw.length > 0 ? { openings: iptablesOpenings(ufw, ports, pid, allow) } : { missing: 'ufw is not active (its chains are not in iptables)' };
     }
+    case 'iptables': {
+      if (iptables.length > 0) return { openings: iptablesOpenings(iptables, ports, pid, allow) };
+      if (!(await executor.has('iptables'))) return { missing: 'iptables is not installed' };
+      const families = (await hostHasIpv6()) ? [4, 6] as const : [4] as const;
+      return { openings: iptablesOpenings(families.map((family) => ({ flavour: 'plain', family, ufw: false })), ports, pid, allow) };
+    }
+    default:
+      return { openings: [...firewalld, ...nft, ...iptablesOpenings(iptables, ports, pid, allow)] };
   }
-  return removed;
+}
+
+export interface OpenResult {
+  notices: string[];
+  /** What changed, for the `firewall` event; undefined when share-file could not open the ports. */
+  applied: Opening[] | undefined;
 }
 
 /**
- * Removes what dead share-file processes left, then inserts our rules, each registered for removal
- * the moment it exists. Returns what to tell the user; throws only when `required`.
+ * Removes what dead share-file processes left, then opens the ports, each opening registered for
+ * undoing the moment it exists. Throws only with an explicit --firewall mode.
  */
-export async function openPorts(executor: FirewallExecutor, rules: FirewallRule[], required: boolean, cleanup: CleanupStack): Promise<string[]> {
-  const notices: string[] = [];
-  try {
-    for (const removed of await removeStaleRules(executor)) notices.push(`removed a stale firewall rule: ${removed}`);
-    for (const rule of rules) {
-      await insertRule(executor, rule);
-      cleanup.defer(`the firewall rule for port ${rule.port}`, () => deleteRule(executor, rule), { manualFix: manualDelete(executor, rule) });
-    }
-  } catch (error) {
-    const said = ((error as { stderr?: string }).stderr || (error as Error).message).trim().split('\n')[0];
-    if (required) throw new ShareFileError('FIREWALL_FAILED', `changing the firewall failed: ${said}`, { cause: error, hint: 'check iptables by hand, or use --firewall auto or none' });
-    notices.push(`the firewall could not be opened (${said}); share-file goes on without it`);
+export async function openPorts(probe: Extract<FirewallProbe, { ok: true }>, plan: Plan, context: { mode: FirewallMode; cacheDir: string; cleanup: CleanupStack; ports: number[] }): Promise<OpenResult> {
+  const { executor, host } = probe;
+  const required = context.mode !== 'auto';
+  if ('missing' in plan) {
+    if (required) throw unavailableError(plan.missing, toolOf(context.mode));
+    return { notices: [manualOpenAdvice(context.ports, plan.missing, false)], applied: undefined };
   }
-  return notices;
+  const notices: string[] = [];
+  const journals = path.join(context.cacheDir, 'firewall');
+  const applied: Opening[] = [];
+  try {
+    for (const removed of await removeStaleEntries(executor, host, await iptablesTargets(host, executor), journals)) notices.push(`removed a stale firewall rule: ${removed}`);
+    await applyOpenings(executor, plan.openings, new Journal(journals, process.pid), context.cleanup, applied);
+    return { notices, applied };
+  } catch (error) {
+    const said = failureText(error);
+    if (required) throw new ShareFileError('FIREWALL_FAILED', `changing the firewall failed: ${said}`, { cause: error, hint: 'check the firewall by hand, or use --firewall auto or none' });
+    // What was opened stays open until exit; the rest is for the person to run.
+    const rest = plan.openings.filter((opening) => !applied.includes(opening)).map((opening) => commandLine(opening.open, !isRoot()));
+    notices.push(`the firewall could not be opened (${said}); share-file goes on without it; if it blocks inbound connections, run: ${rest.join(' && ')}`);
+    return { notices, applied: applied.length > 0 ? applied : undefined };
+  }
 }
 
-/** For --firewall auto without a usable iptables: what the user can run by hand instead. */
-export function manualOpenAdvice(rules: FirewallRule[], reason: string): string {
-  const commands = rules.map((rule) => commandLine(binaryFor(rule.family), ruleArgs('insert', rule), true));
+function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+/** When share-file cannot open the ports itself: one warning with the commands to run by hand. */
+export function manualOpenAdvice(ports: number[], reason: string, firewalld: boolean): string {
+  const commands = firewalld
+    ? ports.map((port) => commandLine({ tool: 'firewall-cmd', args: [`--add-port=${port}/tcp`] }, true))
+    : rulesFor(ports, process.pid, [4], []).map((rule) => commandLine({ tool: binaryFor('plain', rule.family), args: ruleArgs('insert', rule).slice(2) }, true));
   return `the firewall was left alone (${reason}); if it blocks inbound connections, run: ${commands.join(' && ')}`;
 }
 
-export function unavailableError(reason: string): ShareFileError {
+export function unavailableError(reason: string, tool: Tool | 'the firewall tool'): ShareFileError {
   return new ShareFileError('FIREWALL_UNAVAILABLE', `cannot change the firewall: ${reason}`, {
-    hint: 'run share-file as root (or with password-less sudo for iptables), or use --firewall auto or none',
+    hint: `run share-file as root (or with password-less sudo for ${tool}), or use --firewall auto or none`,
   });
+}
+
+/** The tool an explicit mode needs, for the hint of its error. */
+export function toolOf(mode: FirewallMode): Tool | 'the firewall tool' {
+  return mode === 'firewalld' ? 'firewall-cmd' : mode === 'nftables' ? 'nft' : mode === 'iptables' || mode === 'ufw' ? 'iptables' : 'the firewall tool';
 }

@@ -1,9 +1,10 @@
 // Addresses as sockets give them and as URLs and people need them: one place for IPv4-mapped IPv6
 // and for the brackets around IPv6.
+import { isIPv4 } from 'node:net';
 
 /** `::ffff:192.0.2.1` (an IPv4 peer on a dual-stack socket) as plain `192.0.2.1`; anything else as is. */
 export function unmapIPv4(ip: string): string {
-  return /^::ffff:\d{1,3}(\.\d{1,3}){3}$/i.test(ip) ? ip.slice(7) : ip;
+  return /^::ffff:/i.test(ip) && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
 }
 
 /** An IPv6 address as `new URL` prints it (lower case, longest zero run shortened), for comparisons. */

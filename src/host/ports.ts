@@ -10,15 +10,21 @@ export interface Ports {
   peerPort: number;
 }
 
+/**
+ * How a port came to be, so that a message about it names only what the user typed: a port given
+ * with its flag (or positionally), or the one above a given tracker port.
+ */
+export type PortOrigin = 'given' | 'next-to-given';
+
 /** Checked up front so a busy port fails in a second, not after hashing 20 GB. */
 export async function choosePorts(trackerPort: number | undefined, peerPort: number | undefined): Promise<Ports> {
   if (trackerPort !== undefined) {
-    await ensureFree(trackerPort, 'tracker');
+    await ensureFree(trackerPort, 'tracker', 'given');
     const peer = peerPort ?? trackerPort + 1;
-    await ensureFree(peer, 'peer');
+    await ensureFree(peer, 'peer', peerPort === undefined ? 'next-to-given' : 'given');
     return { trackerPort, peerPort: peer };
   }
-  if (peerPort !== undefined) await ensureFree(peerPort, 'peer');
+  if (peerPort !== undefined) await ensureFree(peerPort, 'peer', 'given');
   const tried = new Set<number>(peerPort === undefined ? [] : [peerPort]);
   for (let attempt = 0; attempt < 50; attempt++) {
     const candidate = await getPort({ port: randomOrder(AUTO_PORT_RANGE.from, AUTO_PORT_RANGE.to), exclude: tried });
@@ -36,22 +42,34 @@ async function isFree(port: number): Promise<boolean> {
   return (await getPort({ port })) === port;
 }
 
-async function ensureFree(port: number, what: 'tracker' | 'peer'): Promise<void> {
-  if (!(await isFree(port))) throw portError(what, port, 'EADDRINUSE');
+async function ensureFree(port: number, what: 'tracker' | 'peer', origin: PortOrigin): Promise<void> {
+  if (!(await isFree(port))) throw portError(what, port, 'EADDRINUSE', undefined, origin);
 }
 
-/** A listen() that failed, as the user should read it: which port, and which flag changes it. */
-export function portError(what: 'tracker' | 'peer', port: number, code: string | undefined, cause?: unknown): ShareFileError {
+/**
+ * A listen() that failed, as the user should read it: which port, and which flag changes it. A port
+ * the user typed is named in backticks with its flag, one next to it says so; without an origin (at
+ * listen time, after choosePorts found the port free: another program took it meanwhile) the
+ * message assumes nothing about what was typed.
+ */
+export function portError(what: 'tracker' | 'peer', port: number, code: string | undefined, cause?: unknown, origin?: PortOrigin): ShareFileError {
   const flag = what === 'tracker' ? '--port' : '--peer-port';
-  if (code === 'EADDRINUSE') {
-    return new ShareFileError('PORT_BUSY', `${what} port \`${port}\` is already in use`, { hint: `choose another with ${flag}, or leave it out to pick a free one`, cause });
+  const problem = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'needs privileges to listen on' : `cannot be listened on (${code ?? 'error'})`;
+  if (origin === 'given') {
+    const hint = code === 'EACCES' ? `choose a port above 1023 with ${flag}` : `choose another with ${flag}, or leave it out to pick a free one`;
+    return new ShareFileError('PORT_BUSY', `${what} port \`${port}\` ${problem}`, { hint, cause });
   }
-  if (code === 'EACCES') {
-    return new ShareFileError('PORT_BUSY', `${what} port \`${port}\` needs privileges to listen on`, { hint: `choose a port above 1023 with ${flag}`, cause });
+  if (origin === 'next-to-given') {
+    return new ShareFileError('PORT_BUSY', `port ${port}, which the seeder takes next to tracker port \`${port - 1}\`, ${problem}`, {
+      hint: 'choose another tracker port with --port, or give the seeder its own with --peer-port',
+      cause,
+    });
   }
-  return new ShareFileError('PORT_BUSY', `cannot listen on ${what} port \`${port}\` (${code ?? 'error'})`, { hint: `choose another with ${flag}`, cause });
+  return new ShareFileError('PORT_BUSY', `the ${what} port, ${port}, ${problem}`, {
+    hint: 'run share-file again, or choose free ports with --port and --peer-port',
+    cause,
+  });
 }
-
 
 /** Every port of the range once, from a random start: concurrent runs rarely race for one port. */
 function* randomOrder(from: number, to: number): Generator<number> {

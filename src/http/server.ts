@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenOn } from '../host/listen.ts';
 import { mark } from '../output/timeline.ts';
+import { IDLE_TIMEOUT_MS, limitConnections } from './connection-limits.ts';
 import type { Tracker } from './tracker.ts';
 import { serveContent, type WebContent, type WebServed } from './web-seed.ts';
 
@@ -72,7 +73,7 @@ export async function startHttpServer(config: HttpServerConfig): Promise<HttpSer
   const expected = digest(token);
   const hooks = { onBytes: (served: WebServed) => events.emit('served', served), onWholeFile: (ip: string) => events.emit('whole-file', ip) };
 
-  const server = createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     if (!config.allows(req.socket.remoteAddress ?? '')) {
       res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not allowed\n');
       return;
@@ -96,12 +97,14 @@ export async function startHttpServer(config: HttpServerConfig): Promise<HttpSer
     if (first === name) return serveContent(req, res, rest, `/${head}/${encodeURIComponent(name)}`, config.content, { ...hooks, webSeed });
     notFound(res);
   });
-  // Slow or idle clients must not hold sockets open forever (a slow download is fine: these bound
-  // the request, not the response).
+  // Slow or idle clients must not hold sockets open forever: the request has 10 s for its headers
+  // and 15 s in all (checked every second), and a response may go 30 s without progress (a slow
+  // download that keeps reading is fine). See connection-limits.ts for the numbers.
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
   server.keepAliveTimeout = 5_000;
-  server.maxConnections = 1024;
+  server.timeout = IDLE_TIMEOUT_MS;
+  limitConnections(server);
 
   // The server owns the tracker from here on: it closes it, on failure as at the end.
   await listenOn(server, config.port, 'tracker').catch(async (error: unknown) => {

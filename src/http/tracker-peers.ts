@@ -33,10 +33,11 @@ export function seederEntriesFor(requester: string, endpoints: SeederEndpoints):
 
 /**
  * Rewrites an announce reply from bittorrent-tracker: the seeder's own entry (stored under whatever
- * address its announce was given) goes, and the entries for this requester come first. Replies
- * that are failures, or not bencoded dictionaries, pass unchanged.
+ * address its announce was given) goes, and the entries for this requester come first; a `notice`
+ * goes out as the reply's `warning message`, which clients show. Replies that are failures, or not
+ * bencoded dictionaries, pass unchanged.
  */
-export function rewriteAnnounceReply(body: Buffer, entries: SeederEntries, endpoints: SeederEndpoints): Buffer {
+export function rewriteAnnounceReply(body: Buffer, entries: SeederEntries, endpoints: SeederEndpoints, notice?: string): Buffer {
   let reply: Record<string, unknown>;
   try {
     reply = bencode.decode(body) as Record<string, unknown>;
@@ -55,6 +56,7 @@ export function rewriteAnnounceReply(body: Buffer, entries: SeederEntries, endpo
     const mine = [entries.ip4, entries.ip6].filter((entry) => entry !== undefined).map((entry) => ({ 'peer id': peerId, ip: entry.ip, port: entry.port }));
     reply.peers = [...mine, ...others];
   }
+  if (notice !== undefined) reply['warning message'] = notice;
   return Buffer.from(bencode.encode(reply));
 }
 

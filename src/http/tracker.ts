@@ -16,6 +16,8 @@ export interface TrackerConfig {
   seeder: { peerId: string; ip: string; port: number };
   /** Where else the seeder is reached: its IPv6 address, the router's mapping, which requesters are local. */
   reach?: { ip6?: string | undefined; external?: { ip: string; port: number } | undefined; isLocal?: (ip: string) => boolean };
+  /** A line for every recipient, sent with each announce reply as its `warning message` (clients show it). */
+  notice?: () => string | undefined;
 }
 
 export interface AnnouncedPeer {
@@ -80,7 +82,7 @@ export function createTracker(config: TrackerConfig): Tracker {
         const entries = fromSeeder ? { ip4: undefined, ip6: undefined } : seederEntriesFor(req.socket.remoteAddress ?? '', endpoints);
         // The reply passes through rewriteAnnounceReply on its way out: bittorrent-tracker ends the
         // response with one res.end(body) and touches nothing else of it.
-        const reply = { end: (body?: Buffer) => res.end(body === undefined ? undefined : rewriteAnnounceReply(body, entries, endpoints)) };
+        const reply = { end: (body?: Buffer) => res.end(body === undefined ? undefined : rewriteAnnounceReply(body, entries, endpoints, fromSeeder ? undefined : config.notice?.())) };
         tracker.onHttpRequest(req, reply as unknown as ServerResponse, { action: 'announce' });
         return true;
       }

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ContentChangedError, Lease, type ContentReader } from '../content/reader.ts';
 import { formatBytes } from '../output/format.ts';
+import { changedWithin } from './changed-content.ts';
 import type { WebSeedPolicy } from '../seeding/hand-out.ts';
 
 export interface WebFile {
@@ -28,6 +29,8 @@ export interface WebServed {
   /** The client's address. */
   ip: string;
   bytes: number;
+  /** Where the bytes start in the content (the files end to end): which pieces left. */
+  offset: number;
 }
 
 export interface WebSeedHooks {
@@ -86,6 +89,13 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebC
   const status = range ? 206 : 200;
   if (range) headers['Content-Range'] = `bytes ${start}-${end - 1}/${file.length}`;
   headers['Content-Length'] = end - start;
+  // Once the content changed, the pieces the range covers are checked before the status goes out,
+  // so that a changed range gets 410 rather than a response cut short.
+  const changed = end > start ? await changedWithin(content.reader, (at) => content.files[at]?.segments.join('/') || content.name, file.offset + start, file.offset + end) : undefined;
+  if (changed) {
+    res.writeHead(410, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).end(changed);
+    return;
+  }
   if (req.method === 'HEAD') {
     res.writeHead(status, headers).end();
     return;
@@ -124,11 +134,11 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebC
       const lease = block;
       policy?.sent(pieceOf(position), lease.bytes.length);
       position += lease.bytes.length;
-      hooks.onBytes({ ip, bytes: lease.bytes.length });
+      hooks.onBytes({ ip, bytes: lease.bytes.length, offset: position - lease.bytes.length });
       const next = position < stop ? readBlock(content.reader, position, stop) : Promise.resolve(NO_BYTES);
       next.catch(() => {});
       // The reader may reuse the buffer once the response has written it out.
-      if (!res.write(lease.bytes, () => lease.release())) await new Promise((resolve) => (closed ? resolve(undefined) : res.once('drain', resolve).once('close', resolve)));
+      if (!res.write(lease.bytes, () => lease.release()) && !closed) await drainedOrClosed(res);
       block = await next;
     }
     block.release();
@@ -142,7 +152,8 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebC
       const changed = error instanceof ContentChangedError;
       res.writeHead(changed ? 410 : 500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${(error as Error).message}\n`);
     } else {
-      // Mid-body: cut the response short, so the client sees an incomplete transfer, not bad data.
+      // Mid-body: cut the response short, so the client sees an incomplete transfer, not bad data
+      // (curl: "transfer closed with N bytes remaining"; resumed, it gets the 410 above).
       res.destroy();
     }
   }
@@ -162,6 +173,20 @@ function fileHeaders(content: WebContent, index: number): Record<string, string 
 }
 
 const NO_BYTES = new Lease(Buffer.alloc(0));
+
+/**
+ * Waits until the response takes more bytes, or is gone. Both listeners go as soon as either fires:
+ * one left behind per wait added up past Node's limit of ten on a fast download.
+ */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+  });
+}
 
 /** Up to CHUNK_BYTES at `position` (in the whole content), never across a piece boundary. */
 function readBlock(reader: ContentReader, position: number, stop: number): Promise<Lease> {

@@ -46,6 +46,18 @@ export interface PortMappedEvent {
   lifetime: number;
 }
 
+/** What share-file did to the host's firewall, once the ports listen (not with --firewall none). */
+export interface FirewallEvent {
+  event: 'firewall';
+  /** `opened`; `nothing-to-open` (nothing filters, or the ports were open already); `left-alone` (a warning says why and what to run). */
+  status: 'opened' | 'nothing-to-open' | 'left-alone';
+  /** The firewalls changed: `firewalld`, `nftables`, `ufw`, `iptables`, `iptables-legacy`. */
+  backends: ('firewalld' | 'nftables' | 'ufw' | 'iptables' | 'iptables-legacy')[];
+  /** Where, for people: `firewalld zone public`, `nftables inet filter input`, `iptables-nft INPUT`. */
+  places: string[];
+  ports: number[];
+}
+
 export interface ProgressEvent {
   event: 'progress';
   /** Bytes sent since start, to peers and over HTTP. */
@@ -67,17 +79,25 @@ export interface HashingEvent {
   cached: boolean;
 }
 
+/** Bytes [start, end) of a shared file (its path in the torrent) that no longer match the .torrent. */
+export interface ChangedRange {
+  file: string;
+  start: number;
+  end: number;
+}
+
 export type StopReason = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'timeout' | 'exit-after';
 
 export type ShareEvent =
   | HashingEvent
   | ReadyEvent
   | PortMappedEvent
+  | FirewallEvent
   | { event: 'peer-connected'; peer: string; peerId: string; direction: 'incoming' | 'outgoing' }
   | { event: 'peer-disconnected'; peer: string; peerId: string }
   | ProgressEvent
   | { event: 'completed'; peer: string; peerId: string; via: 'bittorrent' | 'http'; completedPeers: number }
-  | { event: 'warning'; message: string }
+  | { event: 'warning'; message: string; changed?: ChangedRange[] }
   | { event: 'stopped'; reason: StopReason }
   | { event: 'error'; code: string; message: string };
 

@@ -1,8 +1,11 @@
-// Warnings about the shared content, worded once (files left out of a folder, changes on disk), and
-// the event that says what the router maps.
+// Warnings about the shared content, worded once (files left out of a folder, byte ranges changed
+// on disk), and the event that says what the router maps.
+import { describeRange, mergeRanges, type FileRange } from '../content/changed-ranges.ts';
+import type { PieceChange } from '../content/piece-check.ts';
 import type { SharedContent } from '../content/source.ts';
 import type { MappedPorts } from '../host/port-mapping/port-mapping.ts';
-import type { PortMappedEvent, ShareEvent } from './events.ts';
+import type { ChangedRange, PortMappedEvent, ShareEvent } from './events.ts';
+import { shellQuote } from './format.ts';
 
 type Emit = (event: ShareEvent) => void;
 
@@ -14,22 +17,72 @@ export function reportSkipped(source: SharedContent, emit: Emit): void {
   emit({ event: 'warning', message: `left out of \`${source.path}\`: ${shown}${more}` });
 }
 
+/** Changed pieces found within this long make one warning; the wait doubles after each, up to a minute. */
+const FIRST_CHANGE_DELAY_MS = 1000;
+const MAX_CHANGE_DELAY_MS = 60_000;
+/** Ranges named in one warning's message (the --json `changed` field has them all). */
+const RANGES_SHOWN = 8;
+/** Ranges named to recipients: a client shows the line as it comes. */
+const RANGES_FOR_RECIPIENTS = 3;
+
 /**
- * The reader's change callback: one line when a change is first seen, then one per changed piece,
- * thinned out (3, then powers of two) so that a VM writing all over its image does not flood a log.
+ * The reader's change callback: one line when a change is first seen; then, as changed pieces are
+ * found, a warning naming the byte ranges (per file) that are no longer sent and the command that
+ * shares the current version. Pieces found close together make one warning, and the pause between
+ * warnings grows, so that a VM writing all over its image does not flood a log. Recipients learn of
+ * the ranges from our tracker's replies (`forRecipients`): the BitTorrent wire has no words for it.
  */
-export function changeReporter(source: SharedContent, emit: Emit): (piece: number | undefined) => void {
-  let changedPieces = 0;
-  return (piece) => {
-    if (piece === undefined) {
-      emit({ event: 'warning', message: `\`${source.path}\` changed on disk while being shared; every piece is now checked before it is sent, and pieces that no longer match are not sent` });
+export function changeReporter(source: SharedContent, emit: Emit): ChangeReporter {
+  let found: FileRange[] = [];
+  let pieces = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let delay = FIRST_CHANGE_DELAY_MS;
+  const report = (): void => {
+    timer = undefined;
+    found = mergeRanges(found);
+    const changed = found.map((range) => ({ file: fileName(source, range.file), start: range.start, end: range.end }));
+    emit({ event: 'warning', message: changedMessage(source, changed, pieces), changed });
+    delay = Math.min(MAX_CHANGE_DELAY_MS, delay * 2);
+  };
+  const onChange = (change: PieceChange | undefined): void => {
+    if (change === undefined) {
+      emit({ event: 'warning', message: `\`${source.path}\` changed on disk while being shared; every piece is now checked before it is sent, and pieces that no longer match are refused` });
       return;
     }
-    changedPieces += 1;
-    if (changedPieces <= 3 || Number.isInteger(Math.log2(changedPieces))) {
-      emit({ event: 'warning', message: `piece ${piece} of \`${source.name}\` no longer matches the .torrent and is not sent (${changedPieces} such pieces so far); share it again once it has stopped changing` });
-    }
+    pieces += 1;
+    found.push(...change.parts);
+    timer ??= setTimeout(report, delay).unref();
   };
+  const forRecipients = (): string | undefined => {
+    if (found.length === 0) return undefined;
+    found = mergeRanges(found);
+    const named = found.slice(0, RANGES_FOR_RECIPIENTS).map((range) => `\`${fileName(source, range.file)}\` ${describeRange(range)}`);
+    const more = found.length > RANGES_FOR_RECIPIENTS ? ` and ${found.length - RANGES_FOR_RECIPIENTS} more ranges` : '';
+    return `${named.join(', ')}${more} changed on the sender's disk since it was shared and will not be sent: ask for it to be shared again`;
+  };
+  return { onChange, forRecipients };
+}
+
+export interface ChangeReporter {
+  /** The reader's change callback. */
+  onChange: (change: PieceChange | undefined) => void;
+  /** What recipients are told, once pieces were found changed. */
+  forRecipients: () => string | undefined;
+}
+
+/** The changed ranges, the first few named, and how to share the content as it is now. */
+export function changedMessage(source: Pick<SharedContent, 'path' | 'name' | 'kind'>, changed: ChangedRange[], pieces: number): string {
+  const named = changed.slice(0, RANGES_SHOWN).map((range) => `\`${range.file}\` ${describeRange(range)}`);
+  const more = changed.length > RANGES_SHOWN ? ` and ${changed.length - RANGES_SHOWN} more ranges` : '';
+  const where = source.kind === 'folder' ? ` of \`${source.name}\`` : '';
+  const count = `${pieces} piece${pieces === 1 ? '' : 's'} so far`;
+  return `changed on disk${where}: ${named.join(', ')}${more} no longer match the .torrent and are not sent (${count}); to share the current version, stop and run \`share-file ${shellQuote(source.path)}\` again, and hand over the new .torrent`;
+}
+
+/** A file's name as recipients see it: its path in the torrent, or the file's name alone. */
+function fileName(source: SharedContent, index: number): string {
+  const file = source.files[index];
+  return file && file.segments.length > 0 ? file.segments.join('/') : source.name;
 }
 
 /** `port-mapped`: our ports and the external ones the router granted for them. */

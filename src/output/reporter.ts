@@ -11,6 +11,8 @@ export interface ReporterOptions {
   quiet: boolean;
   /** Redraw in place: stderr is a terminal and NO_COLOR is not set. */
   interactive: boolean;
+  /** Someone at a terminal can press Ctrl-C: the instructions say so only then. */
+  atTerminal: boolean;
   qr: boolean;
   /** Print the .torrent URL alone on stdout; off when stdout is the terminal the bars are drawn on. */
   resultLine: boolean;
@@ -28,7 +30,7 @@ export class Reporter {
     this.#stderr = options.stderr;
     this.#json = options.json;
     this.#resultLine = options.resultLine;
-    if (!options.quiet) this.#view = options.interactive ? new TtyView(options.stderr, options.qr) : new PlainView(options.stderr);
+    if (!options.quiet) this.#view = options.interactive ? new TtyView(options.stderr, options.qr) : new PlainView(options.stderr, options.atTerminal);
   }
 
   emit(event: ShareEvent): void {

@@ -1,18 +1,22 @@
 // The view for logs, pipes and NO_COLOR: whole lines only, and a status line at most every 30 s.
 import type { Writable } from 'node:stream';
 import { formatBytes, formatDuration, formatRate } from './format.ts';
-import { portMappedLine, recipientInstructions } from './instructions.ts';
+import { firewallLine, portMappedLine, recipientInstructions, UNDO_FAILED } from './instructions.ts';
 import type { HashingEvent, ShareEvent, View } from './events.ts';
 
 export const STATUS_INTERVAL_MS = 30_000;
 
 export class PlainView implements View {
   readonly #stderr: Writable;
+  readonly #atTerminal: boolean;
   #hashingStarted = 0;
+  /** A `could not undo` warning was shown: the last line must not say that everything was undone. */
+  #undoFailed = false;
   #lastStatus = 0;
 
-  constructor(stderr: Writable) {
+  constructor(stderr: Writable, atTerminal: boolean) {
     this.#stderr = stderr;
+    this.#atTerminal = atTerminal;
   }
 
   show(event: ShareEvent): void {
@@ -20,7 +24,7 @@ export class PlainView implements View {
       case 'hashing':
         return this.#hashing(event);
       case 'ready':
-        return this.#line(recipientInstructions(event));
+        return this.#line(recipientInstructions(event, this.#atTerminal));
       case 'progress': {
         if (performance.now() - this.#lastStatus < STATUS_INTERVAL_MS) return;
         this.#lastStatus = performance.now();
@@ -30,11 +34,17 @@ export class PlainView implements View {
       case 'completed':
         return this.#line(`share-file: ${event.peer} has the whole ${event.via === 'http' ? 'file over HTTP' : 'torrent'} (${event.completedPeers} so far)`);
       case 'warning':
+        if (event.message.startsWith(UNDO_FAILED)) this.#undoFailed = true;
         return this.#line(`warning: ${event.message}`);
       case 'port-mapped':
         return this.#line(portMappedLine(event));
+      case 'firewall': {
+        const line = firewallLine(event);
+        if (line) this.#line(line);
+        return;
+      }
       case 'stopped':
-        return this.#line(`share-file: stopped (${event.reason}); everything it set up is undone`);
+        return this.#line(`share-file: stopped (${event.reason}); ${this.#undoFailed ? 'undone, except what the warnings above name' : 'everything it set up is undone'}`);
       case 'peer-connected':
       case 'peer-disconnected':
       case 'error':
@@ -54,7 +64,7 @@ export class PlainView implements View {
     if (event.hashedBytes === event.totalBytes) {
       return this.#line(`share-file: hashed in ${formatDuration(elapsed)} (${formatRate(event.totalBytes / Math.max(elapsed / 1000, 0.001))})`);
     }
-    if (now - this.#lastStatus < STATUS_INTERVAL_MS) return;
+    if (now - this.#lastStatus < STATUS_INTERVAL_MS || event.hashedBytes === 0) return;
     this.#lastStatus = now;
     const rate = event.hashedBytes / Math.max(elapsed / 1000, 0.001);
     const percent = Math.floor((event.hashedBytes / event.totalBytes) * 100);

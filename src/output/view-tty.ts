@@ -2,7 +2,7 @@
 import type { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import { formatBytes, formatDuration, formatRate } from './format.ts';
-import { portMappedLine, recipientInstructions } from './instructions.ts';
+import { firewallLine, portMappedLine, recipientInstructions, UNDO_FAILED } from './instructions.ts';
 import type { ProgressEvent, ShareEvent, View } from './events.ts';
 
 type Row = ReturnType<cliProgress.MultiBar['create']>;
@@ -19,6 +19,8 @@ export class TtyView implements View {
   readonly #qr: boolean;
   #hashing: Row | undefined;
   #hashingStarted = 0;
+  /** A `could not undo` warning was shown: the last line must not say that everything was undone. */
+  #undoFailed = false;
   #totals: Row | undefined;
   readonly #peers = new Map<string, Row>();
   #closed = false;
@@ -55,9 +57,10 @@ export class TtyView implements View {
         }
         const elapsed = Math.max((now - this.#hashingStarted) / 1000, 0.001);
         const rate = event.hashedBytes / elapsed;
-        const left = rate > 0 ? ((event.totalBytes - event.hashedBytes) / rate) * 1000 : 0;
+        // Until a byte is hashed there is no rate to tell the time left from.
+        const eta = event.hashedBytes > 0 ? formatDuration(((event.totalBytes - event.hashedBytes) / rate) * 1000) : '…';
         const render = (bar: string, percent: number): string =>
-          `${pad(`hashing ${event.file}`)} ${bar} ${String(percent).padStart(3)}% ${formatRate(rate).padStart(12)}  ETA ${formatDuration(left)}`;
+          `${pad(`hashing ${event.file}`)} ${bar} ${String(percent).padStart(3)}% ${formatRate(rate).padStart(12)}  ETA ${eta}`;
         this.#hashing.update(event.hashedBytes, { render });
         // Events come at most 4 times a second: draw each, so even a short hash shows its bar.
         this.#bars.update();
@@ -69,7 +72,7 @@ export class TtyView implements View {
           this.#bars.remove(this.#hashing);
           this.#hashing = undefined;
         }
-        this.#log(recipientInstructions(event));
+        this.#log(recipientInstructions(event, true));
         if (this.#qr) {
           void import('qrcode')
             .then(({ default: QRCode }) => QRCode.toString(event.torrentUrl, { type: 'terminal', small: true }))
@@ -82,12 +85,18 @@ export class TtyView implements View {
       case 'completed':
         return this.#log(`share-file: ${event.peer} has the whole ${event.via === 'http' ? 'file over HTTP' : 'torrent'} (${event.completedPeers} so far)`);
       case 'warning':
+        if (event.message.startsWith(UNDO_FAILED)) this.#undoFailed = true;
         return this.#log(`warning: ${event.message}`);
       case 'port-mapped':
         return this.#log(portMappedLine(event));
+      case 'firewall': {
+        const line = firewallLine(event);
+        if (line) this.#log(line);
+        return;
+      }
       case 'stopped':
         this.close();
-        this.#stderr.write(`share-file: stopped (${event.reason}); everything it set up is undone\n`);
+        this.#stderr.write(`share-file: stopped (${event.reason}); ${this.#undoFailed ? 'undone, except what the warnings above name' : 'everything it set up is undone'}\n`);
         return;
       case 'peer-connected':
       case 'peer-disconnected':
@@ -127,12 +136,21 @@ export class TtyView implements View {
     if (this.#closed) return;
     this.#closed = true;
     // Drop the bars before the final render: what stays on screen is the log, not stale rows.
+    // A multibar that never drew anything has nothing to take back (stop() would print a blank line).
+    if (!this.#bars.isActive) return;
     for (const row of [this.#hashing, this.#totals, ...this.#peers.values()]) if (row) this.#bars.remove(row);
     this.#bars.stop();
   }
 
   #log(text: string): void {
     if (this.#closed) return;
+    // With no bar drawn yet (a hash-cache hit, a notice before hashing), the line goes out as is:
+    // MultiBar.update() arms its redraw timer even when idle, and the create() that follows arms a
+    // second one over it, which stop() never clears, so the process would outlive its clean-up.
+    if (!this.#bars.isActive) {
+      this.#stderr.write(`${text}\n`);
+      return;
+    }
     this.#bars.log(`${text}\n`);
     // MultiBar.log only shows the text at the next redraw; redraw now so it is not held back.
     this.#bars.update();

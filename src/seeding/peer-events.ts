@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { EventEmitter } from 'node:events';
 import { formatAddress, unmapIPv4 } from '../host/ip.ts';
 import type { PeerConnection, WireHooks } from './connection/wire.ts';
+import type { CopyLedger, Delivery } from './copies.ts';
 
 export interface PeerInfo {
   peerId: string;
@@ -22,7 +23,12 @@ export interface SeederEvents {
   /** The peer's extended handshake named its listening port: how its announces can be matched to it. */
   'peer-identified': [PeerInfo];
   'peer-disconnected': [PeerInfo];
+  /** The peer says it holds every piece (`have`s, a bitfield, `have all`): a claim, see copies.ts. */
   'peer-completed': [PeerInfo];
+  /** Every piece was sent whole to this peer, then the peer hung up: it left with the file. */
+  'peer-received-all': [PeerInfo];
+  /** Every piece has now left this process whole over BitTorrent (see CopyLedger.confirm). */
+  'whole-copy': [];
   /** A tracker did not answer or refused an announce; seeding goes on. */
   'tracker-warning': [{ url: string; error: Error }];
   error: [Error];
@@ -48,6 +54,8 @@ export interface SeedingStats {
 
 export interface Watched {
   peer: PeerInfo;
+  /** Every piece was sent to it whole, and those bytes are out of this process. */
+  receivedAll?: boolean;
 }
 
 /** Every connection, handshaken or not; the handshaken ones are also watched. */
@@ -56,7 +64,12 @@ export interface Peers {
   watched: Map<PeerConnection, Watched>;
   /** Bytes sent on connections since closed. */
   closedUploaded: number;
+  /** Which pieces went out whole, to whom. */
+  copies: CopyLedger;
 }
+
+/** An empty write's callback runs once every earlier write on the socket has been handed to the system. */
+const FLUSHED = Buffer.alloc(0);
 
 /**
  * What the seeder learns from one connection, told as events. `listenPort`: given for a connection
@@ -65,6 +78,11 @@ export interface Peers {
 export function hooksFor(socket: Socket, peers: Peers, events: EventEmitter<SeederEvents>, listenPort?: number): WireHooks {
   const address = formatAddress(socket.remoteAddress!, socket.remotePort!);
   const ip = unmapIPv4(socket.remoteAddress!);
+  // The peer hung up (FIN or reset), rather than this side closing on a timeout or at the stop.
+  // Registered before the wire's own listeners, so it is known when the wire reports the close.
+  let peerLeft = false;
+  socket.once('end', () => (peerLeft = true));
+  socket.once('error', () => (peerLeft = true));
   return {
     onReady: (ready) => {
       const entry: Watched = { peer: { peerId: ready.peerId, address, ip, listenPort, direction: listenPort === undefined ? 'incoming' : 'outgoing' } };
@@ -78,8 +96,13 @@ export function hooksFor(socket: Socket, peers: Peers, events: EventEmitter<Seed
       entry.peer.listenPort = port;
       events.emit('peer-identified', entry.peer);
     },
-    // Blocks sent are counted by the connection itself (its rate, its upload).
-    onBlockSent: () => {},
+    // Blocks sent are counted by the connection itself (its rate, its upload); here, what they complete.
+    onBlockSent: (connection, index, length) => {
+      const delivery = peers.copies.sent(connection, index, length);
+      if (!delivery.all && !delivery.copy) return;
+      const entry = peers.watched.get(connection);
+      connection.socket.write(FLUSHED, (error) => error || delivered(entry, delivery, peers, events));
+    },
     onComplete: (complete) => {
       const entry = peers.watched.get(complete);
       if (entry) events.emit('peer-completed', entry.peer);
@@ -90,9 +113,18 @@ export function hooksFor(socket: Socket, peers: Peers, events: EventEmitter<Seed
       const entry = peers.watched.get(closed);
       if (!entry) return;
       peers.watched.delete(closed);
+      // Only now: counted the moment its last bytes were handed to the system, the recipient could
+      // be cut off by `--exit-after` stopping before they reached it (webtorrent-cli waited forever).
+      if (entry.receivedAll && peerLeft) events.emit('peer-received-all', entry.peer);
       events.emit('peer-disconnected', entry.peer);
     },
   };
+}
+
+/** The bytes that made a delivery are out of this process: a recipient sent every piece, the first whole copy. */
+function delivered(entry: Watched | undefined, delivery: Delivery, peers: Peers, events: EventEmitter<SeederEvents>): void {
+  if (delivery.all && entry) entry.receivedAll = true;
+  if (delivery.copy && peers.copies.confirm()) events.emit('whole-copy');
 }
 
 export function statsOf(uploaded: number, watched: Map<PeerConnection, Watched>, pieceCount: number): SeedingStats {

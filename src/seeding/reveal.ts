@@ -105,6 +105,24 @@ export class RevealPlan {
     if (told) this.#untold.unshift(...told.pending);
   }
 
+  /**
+   * The recipient asks for nothing in its window (it wants other pieces: a few files of a folder, the
+   * end of a file first): it is told everything, and the pieces of its window go back to the others.
+   */
+  tellAll(recipient: unknown): Reveal {
+    const told = this.#told.get(recipient);
+    if (!told || told.all) return [];
+    told.all = true;
+    this.#untold.unshift(...[...told.pending].sort((a, b) => a - b));
+    told.pending.clear();
+    return 'all';
+  }
+
+  /** Whether the recipient has been told everything. */
+  toldAll(recipient: unknown): boolean {
+    return this.#told.get(recipient)?.all ?? false;
+  }
+
   /** New pieces for the recipient's window, or `all` once no piece is left untold and its window is empty. */
   topUp(recipient: unknown, holds: (index: number) => boolean): Reveal {
     const told = this.#told.get(recipient);

@@ -14,6 +14,7 @@ import { createServer, type Socket } from 'node:net';
 import { startAnnouncing, type Announcer } from './announcer.ts';
 import type { BlockSource } from './connection/block-server.ts';
 import { HandOutPolicy } from './hand-out.ts';
+import { CopyLedger } from './copies.ts';
 import { RevealPlan } from './reveal.ts';
 import { tellPieces } from './tell-pieces.ts';
 import { keepYoungGenerationSmall } from './heap.ts';
@@ -55,6 +56,8 @@ export interface SeederHandle {
   events: EventEmitter<SeederEvents>;
   /** Which pieces go out now. */
   handOut: HandOutPolicy;
+  /** Which pieces went out whole, to whom: HTTP responses add theirs. */
+  copies: CopyLedger;
   /** Recipients connected right now. */
   connectedPeers(): number;
   stats(): SeedingStats;
@@ -80,7 +83,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
   const { reader } = config;
   const pieceCount = reader.pieceCount;
   const events = new EventEmitter<SeederEvents>();
-  const peers: Peers = { connections: new Set(), watched: new Map(), closedUploaded: 0 };
+  const peers: Peers = { connections: new Set(), watched: new Map(), closedUploaded: 0, copies: new CopyLedger(reader) };
   const { connections, watched } = peers;
   const uploaded = (): number => {
     let sum = peers.closedUploaded;
@@ -151,6 +154,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
   return {
     events,
     handOut,
+    copies: peers.copies,
     connectedPeers: () => watched.size,
     stats: () => statsOf(uploaded(), watched, pieceCount),
     close,

@@ -2,8 +2,15 @@
 import type { Reveal, RevealPlan } from './reveal.ts';
 import type { PeerConnection, WireHooks } from './connection/wire.ts';
 
-/** How often a window is topped up without a `have` (see below). */
+/** How often a window is topped up without a `have`, and a stalled recipient looked for (see below). */
 const TOP_UP_MS = 250;
+/**
+ * A recipient that asks for nothing this long (not interested, or interested and requesting
+ * nothing) while it lacks pieces is told everything: its window holds pieces it does not want.
+ * libtorrent with only some files of a folder wanted, or reading the end of a file first, stays
+ * not interested in a window that starts at piece 0, and was never sent a byte.
+ */
+export const STALLED_MS = 1000;
 
 /**
  * The connection's hooks, with the reveal plan told of it: its start, its pieces and its end. A piece
@@ -12,17 +19,21 @@ const TOP_UP_MS = 250;
  * out (measured between two namespaces), so a window refilled on `have` alone kept it idle most of
  * every second: 100 MiB took 27 s instead of 6.
  */
-export function tellPieces(plan: RevealPlan, hooks: WireHooks, pieces: { pieceCount: number; lengthOfPiece(index: number): number }): WireHooks {
+export function tellPieces(plan: RevealPlan, hooks: WireHooks, pieces: { pieceCount: number; lengthOfPiece(index: number): number; refuses?(index: number): boolean }): WireHooks {
   const { pieceCount } = pieces;
+  // A piece that changed on disk is told to no one: asked for, it could only be refused.
+  const tellHave = (connection: PeerConnection, index: number): void => {
+    if (!pieces.refuses?.(index)) connection.tellHave(index);
+  };
   let topUp: NodeJS.Timeout | undefined;
   /** Bytes sent of each piece in the window; pieces outside it are not counted. */
   const sent = new Map<number, number>();
   const holds = (connection: PeerConnection) => (index: number): boolean => connection.pieces.has(index);
   const tell = (connection: PeerConnection, reveal: Reveal): void => {
     if (reveal === 'all') {
-      for (let index = 0; index < pieceCount; index++) if (!connection.pieces.has(index)) connection.tellHave(index);
+      for (let index = 0; index < pieceCount; index++) if (!connection.pieces.has(index)) tellHave(connection, index);
     } else {
-      for (const index of reveal) connection.tellHave(index);
+      for (const index of reveal) tellHave(connection, index);
     }
   };
   return {
@@ -37,7 +48,10 @@ export function tellPieces(plan: RevealPlan, hooks: WireHooks, pieces: { pieceCo
       tell(connection, plan.join(connection, holds(connection)));
       // The window of a recipient that announces nothing (it fetches from its fellows) still needs
       // topping up once the last pieces are told, without a `have` to trigger it.
-      topUp = setInterval(() => tell(connection, plan.topUp(connection, holds(connection))), TOP_UP_MS);
+      topUp = setInterval(() => {
+        if (stalled(connection, Date.now())) tell(connection, plan.tellAll(connection));
+        else tell(connection, plan.topUp(connection, holds(connection)));
+      }, TOP_UP_MS);
       topUp.unref();
     },
     onBlockSent: (connection, index, length) => {
@@ -54,4 +68,9 @@ export function tellPieces(plan: RevealPlan, hooks: WireHooks, pieces: { pieceCo
       hooks.onClose(connection);
     },
   };
+}
+
+/** Nothing asked of us for STALLED_MS: no request queued, no block unsent, no interest or request since. */
+function stalled(connection: PeerConnection, now: number): boolean {
+  return !connection.busy && !connection.pieces.complete && now - connection.lastActive >= STALLED_MS;
 }

@@ -4,7 +4,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTwoHosts, type TwoHosts } from '../support/netns.ts';
-import { aria2cArgs, asNobody, BIN, randomFile, runShare, startShare, stopShare, tempDir, type RunningShare } from '../support/helpers.ts';
+import { aria2cArgs, asNobody, BIN, randomFile, startShare, stopShare, tempDir, type RunningShare } from '../support/helpers.ts';
 
 const TAGGED = /share-file pid=(\d+) port=(\d+)/g;
 
@@ -143,13 +143,13 @@ describe('sharing between two hosts through a firewall', { timeout: 240_000 }, (
     const share = shareIn(hosts.sharer, [file, '-H', hosts.sharerName, '--ip', hosts.sharerIp]);
     const ready = await share.waitForEvent('ready');
     // Someone else removes the tracker rule (with its exact specification) while share-file runs.
-    const rule = ['-D', 'INPUT', '-p', 'tcp', '--dport', String(ready.trackerPort), '-m', 'comment', '--comment', `share-file pid=${share.child.pid} port=${ready.trackerPort}`, '-j', 'ACCEPT'];
+    const rule = ['-w', '5', '-D', 'INPUT', '-p', 'tcp', '--dport', String(ready.trackerPort), '-m', 'comment', '--comment', `share-file pid=${share.child.pid} port=${ready.trackerPort}`, '-j', 'ACCEPT'];
     await hosts.exec(hosts.sharer, 'iptables', rule);
     const { code } = await stopShare(share);
     assert.equal(code, 0);
     const warning = share.events.find((event) => event.event === 'warning' && /could not undo the firewall rule/.test(String(event.message)));
     assert.ok(warning, JSON.stringify(share.events));
-    assert.ok(String(warning.message).endsWith(`run by hand: iptables ${rule.slice(0, 9).join(' ')} 'share-file pid=${share.child.pid} port=${ready.trackerPort}' -j ACCEPT`), String(warning.message));
+    assert.ok(String(warning.message).endsWith(`run by hand: iptables-nft ${rule.slice(0, 11).join(' ')} 'share-file pid=${share.child.pid} port=${ready.trackerPort}' -j ACCEPT`), String(warning.message));
     assert.equal(await hosts.firewallState(hosts.sharer), pristine);
   });
 
@@ -182,26 +182,34 @@ async function runShareIn(hosts: TwoHosts, args: string[], cwd: string): Promise
   return { code, stderr: share.stderr() };
 }
 
-describe('without a usable iptables', () => {
+describe('without any firewall tool', () => {
+  let hosts: TwoHosts;
   let dir: string;
   let file: string;
   before(async () => {
+    hosts = await createTwoHosts({ rejectInbound: false });
     dir = await tempDir();
     file = await randomFile(dir, 'f.bin', 1000);
   });
-  after(() => rm(dir, { recursive: true, force: true }));
+  after(async () => {
+    await hosts?.teardown();
+    await rm(dir, { recursive: true, force: true });
+  });
 
-  // No iptables on the PATH: nothing can touch any firewall, so this runs on the host itself.
-  const noIptables = { PATH: '/nonexistent' };
+  // share-file looks in /usr/sbin and /sbin whatever PATH says: an empty tmpfs over /usr/sbin (which
+  // /sbin links to), in a mount namespace of its own, is a host with no firewall tool. Inside a
+  // namespace all the same, so that a mistake could not reach this machine's firewall.
+  const withoutTools = (): string[] => ['ip', 'netns', 'exec', hosts.sharer, 'unshare', '--mount', 'sh', '-c', 'mount -t tmpfs tmpfs /usr/sbin && exec "$@"', 'sh', process.execPath, BIN];
 
   it('--firewall iptables fails with exit 1 and leaves nothing behind', async () => {
-    const result = await runShare([file, '--firewall', 'iptables', '--port-map', 'none', '--ip', '127.0.0.1', '-H', '127.0.0.1'], { cwd: dir, env: noIptables });
-    assert.equal(result.code, 1);
-    assert.equal(result.stderr, 'error: cannot change the firewall: iptables is not installed; run share-file as root (or with password-less sudo for iptables), or use --firewall auto or none\n');
+    const share = startShare([file, '--firewall', 'iptables', '--port-map', 'none', '--ip', '127.0.0.1', '-H', '127.0.0.1'], { cwd: dir, json: false, command: withoutTools() });
+    const { code } = await share.exited;
+    assert.equal(code, 1);
+    assert.equal(share.stderr(), 'error: cannot change the firewall: iptables is not installed; run share-file as root (or with password-less sudo for iptables), or use --firewall auto or none\n');
   });
 
   it('--firewall auto warns once with the exact commands, and shares anyway', async () => {
-    const share = startShare([file, '--port-map', 'none', '--ip', '127.0.0.1', '-H', '127.0.0.1'], { cwd: dir, env: noIptables });
+    const share = startShare([file, '--port-map', 'none', '--ip', '127.0.0.1', '-H', '127.0.0.1'], { cwd: dir, command: withoutTools() });
     const ready = await share.waitForEvent('ready');
     await stopShare(share);
     const warnings = share.events.filter((event) => event.event === 'warning');
@@ -210,12 +218,13 @@ describe('without a usable iptables', () => {
     assert.match(message, /iptables is not installed/);
     assert.ok(message.includes(`sudo iptables -I INPUT 1 -p tcp --dport ${ready.trackerPort} -m comment --comment 'share-file pid=${share.child.pid} port=${ready.trackerPort}' -j ACCEPT`), message);
     assert.ok(message.includes(`--dport ${ready.peerPort} `), message);
+    assert.deepEqual(share.events.find((event) => event.event === 'firewall'), { event: 'firewall', status: 'left-alone', backends: [], places: [], ports: [ready.trackerPort, ready.peerPort] });
   });
 
   it('as a user who is not root and has no sudo, --firewall iptables fails cleanly', async () => {
-    const share = startShare(['--firewall', 'iptables', '--port-map', 'none', file, '--ip', '127.0.0.1', '-H', '127.0.0.1'], { cwd: dir, json: false, command: await asNobody(dir) });
+    const share = startShare(['--firewall', 'iptables', '--port-map', 'none', file, '--ip', '127.0.0.1', '-H', '127.0.0.1'], { cwd: dir, json: false, command: ['ip', 'netns', 'exec', hosts.sharer, ...(await asNobody(dir))] });
     const { code } = await share.exited;
     assert.equal(code, 1, share.stderr());
-    assert.match(share.stderr(), /^error: cannot change the firewall: (sudo|iptables).*; run share-file as root/);
+    assert.match(share.stderr(), /^error: cannot change the firewall: (sudo|iptables|nft).*; run share-file as root/);
   });
 });

@@ -40,6 +40,34 @@ describe('the packed package', { timeout: 180_000 }, () => {
     assert.deepEqual(packages.map((line) => path.basename(line)), ['share-file']);
   });
 
+  it('holds only the bin shim, the bundle, the README, the licence and the manifest', async () => {
+    const dryRun = await runCommand('npm', ['pack', '--dry-run', '--json'], { cwd: ROOT });
+    assert.equal(dryRun.code, 0, dryRun.stderr);
+    const [info] = JSON.parse(dryRun.stdout.slice(dryRun.stdout.indexOf('['))) as Array<{ files: Array<{ path: string }> }>;
+    const stray = info!.files.map((file) => file.path).filter((file) => !/^(bin\/share-file\.js|dist\/.+\.(js|map|txt)|README\.md|LICENSE|package\.json)$/.test(file));
+    assert.deepEqual(stray, []);
+    assert.ok(info!.files.some((file) => file.path === 'LICENSE'));
+  });
+
+  it('runs with npx from the tarball, as the README says', async () => {
+    const version = await runCommand('npx', ['--yes', '--offline', `./${path.basename(tarball)}`, '--version'], { cwd: work });
+    assert.equal(version.code, 0, version.stderr);
+    assert.equal(version.stdout.trim(), JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')).version);
+  });
+
+  it('is packed from a fresh clone (of the committed tree) with npm ci and npm pack', async () => {
+    const clone = path.join(work, 'clone');
+    assert.equal((await runCommand('git', ['clone', '--quiet', ROOT, clone])).code, 0);
+    const install = await runCommand('npm', ['ci', '--offline', '--no-audit', '--no-fund'], { cwd: clone });
+    assert.equal(install.code, 0, install.stderr);
+    // Install scripts of development dependencies are declined in allowScripts: nothing to approve.
+    assert.doesNotMatch(install.stderr, /install-scripts/);
+    const pack = await runCommand('npm', ['pack'], { cwd: clone });
+    assert.equal(pack.code, 0, pack.stderr);
+    const version = await runCommand('npx', ['--yes', '--offline', `./${path.basename(tarball)}`, '--version'], { cwd: clone });
+    assert.equal(version.code, 0, version.stderr);
+  });
+
   it('its share-file command shares a file that aria2c downloads byte-identical', async () => {
     const dir = await tempDir();
     const file = await randomFile(dir, 'packed test.bin', 5 * 1024 * 1024 + 3);

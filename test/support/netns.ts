@@ -13,7 +13,7 @@ export interface TwoHosts {
   /** The host name the sharer's own /etc/hosts maps to 127.0.1.1, as Debian does. */
   sharerName: string;
   exec(namespace: string, command: string, args: string[]): Promise<string>;
-  /** `iptables -S` and `ip6tables -S` of a namespace, to compare before and after. */
+  /** `iptables -S`, `ip6tables -S` and nft's whole ruleset (no counters) of a namespace, to compare before and after. */
   firewallState(namespace: string): Promise<string>;
   teardown(): Promise<void>;
 }
@@ -92,7 +92,7 @@ export async function createTwoHosts(options: TwoHostsOptions = {}): Promise<Two
     recipientIp,
     sharerName,
     exec,
-    firewallState: async (namespace) => `${await exec(namespace, 'iptables', ['-S'])}${await exec(namespace, 'ip6tables', ['-S'])}`,
+    firewallState: async (namespace) => `${await exec(namespace, 'iptables', ['-S'])}${await exec(namespace, 'ip6tables', ['-S'])}${await exec(namespace, 'nft', ['-s', 'list', 'ruleset'])}`,
     teardown,
   };
 }

@@ -1,22 +1,24 @@
-// Unit tests: firewall rules as data, and reading our tagged rules back from `iptables -S`.
+// Unit tests: iptables rules as data, and reading our tagged rules back from `iptables -S`.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { commandLine, parseTaggedRules, ruleArgs, ruleComment, rulesFor, splitShellWords } from '../../src/host/firewall.ts';
+import { parseTaggedRules, ruleArgs, rulesFor, splitShellWords } from '../../src/host/firewall/iptables.ts';
+import { ruleComment } from '../../src/host/firewall/tag.ts';
+import { commandLine } from '../../src/host/firewall/tools.ts';
 import { parseCidr } from '../../src/host/cidr.ts';
 
 describe('rule builders', () => {
   const rule = { family: 4 as const, port: 51000, source: undefined, comment: ruleComment(4242, 51000) };
 
   it('inserts at the top of INPUT, tagged with share-file, the pid and the port', () => {
-    assert.deepEqual(ruleArgs('insert', rule), ['-I', 'INPUT', '1', '-p', 'tcp', '--dport', '51000', '-m', 'comment', '--comment', 'share-file pid=4242 port=51000', '-j', 'ACCEPT']);
+    assert.deepEqual(ruleArgs('insert', rule), ['-w', '5', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '51000', '-m', 'comment', '--comment', 'share-file pid=4242 port=51000', '-j', 'ACCEPT']);
   });
 
   it('deletes by the same specification', () => {
-    assert.deepEqual(ruleArgs('delete', rule), ['-D', 'INPUT', '-p', 'tcp', '--dport', '51000', '-m', 'comment', '--comment', 'share-file pid=4242 port=51000', '-j', 'ACCEPT']);
+    assert.deepEqual(ruleArgs('delete', rule), ['-w', '5', '-D', 'INPUT', '-p', 'tcp', '--dport', '51000', '-m', 'comment', '--comment', 'share-file pid=4242 port=51000', '-j', 'ACCEPT']);
   });
 
   it('restricts the source with --allow', () => {
-    assert.deepEqual(ruleArgs('insert', { ...rule, source: '10.0.0.0/8' }).slice(3, 7), ['-p', 'tcp', '-s', '10.0.0.0/8']);
+    assert.deepEqual(ruleArgs('insert', { ...rule, source: '10.0.0.0/8' }).slice(5, 9), ['-p', 'tcp', '-s', '10.0.0.0/8']);
   });
 
   it('makes one rule per port and family, or per allowed source of that family', () => {
@@ -30,7 +32,7 @@ describe('rule builders', () => {
   });
 
   it('prints a command a person can paste', () => {
-    assert.equal(commandLine('iptables', ruleArgs('delete', rule), true), "sudo iptables -D INPUT -p tcp --dport 51000 -m comment --comment 'share-file pid=4242 port=51000' -j ACCEPT");
+    assert.equal(commandLine({ tool: 'iptables', args: ruleArgs('delete', rule) }, true), "sudo iptables -w 5 -D INPUT -p tcp --dport 51000 -m comment --comment 'share-file pid=4242 port=51000' -j ACCEPT");
   });
 });
 
@@ -46,8 +48,8 @@ describe('parseTaggedRules', () => {
 
   it('finds only our tagged rules, with the arguments that delete each', () => {
     assert.deepEqual(parseTaggedRules(listing), [
-      { pid: 99, port: 51001, deleteArgs: ['-D', 'INPUT', '-p', 'tcp', '-m', 'tcp', '--dport', '51001', '-m', 'comment', '--comment', 'share-file pid=99 port=51001', '-j', 'ACCEPT'] },
-      { pid: 99, port: 51000, deleteArgs: ['-D', 'INPUT', '-s', '10.0.0.0/8', '-p', 'tcp', '-m', 'tcp', '--dport', '51000', '-m', 'comment', '--comment', 'share-file pid=99 port=51000', '-j', 'ACCEPT'] },
+      { pid: 99, port: 51001, deleteArgs: ['-w', '5', '-D', 'INPUT', '-p', 'tcp', '-m', 'tcp', '--dport', '51001', '-m', 'comment', '--comment', 'share-file pid=99 port=51001', '-j', 'ACCEPT'] },
+      { pid: 99, port: 51000, deleteArgs: ['-w', '5', '-D', 'INPUT', '-s', '10.0.0.0/8', '-p', 'tcp', '-m', 'tcp', '--dport', '51000', '-m', 'comment', '--comment', 'share-file pid=99 port=51000', '-j', 'ACCEPT'] },
     ]);
   });
 

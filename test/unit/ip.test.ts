@@ -9,6 +9,7 @@ describe('address helpers', () => {
     assert.equal(unmapIPv4('::FFFF:10.0.0.1'), '10.0.0.1');
     assert.equal(unmapIPv4('192.0.2.7'), '192.0.2.7');
     assert.equal(unmapIPv4('2001:db8::1'), '2001:db8::1');
+    assert.equal(unmapIPv4('::ffff:999.1.1.1'), '::ffff:999.1.1.1', 'not an IPv4 address');
     // A mapped address written in hex is IPv6 text, not a dotted quad: left as it is.
     assert.equal(unmapIPv4('::ffff:c000:0207'), '::ffff:c000:0207');
   });

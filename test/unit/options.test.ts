@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ShareFileError } from '../../src/errors.ts';
 import { allowsAddress, parseCidr } from '../../src/host/cidr.ts';
-import { parseAddress, parseAnnounceUrl, parseCount, parseDuration, parseFirewallMode, parseHostname, parseIpv6Address, parseOptions, parsePort, parsePortMapMode } from '../../src/options.ts';
+import { parseAddress, parseAnnounceUrl, parseCount, parseDuration, parseFirewallMode, parseHostname, parseIpv6Address, parseName, parseOptions, parsePort, parsePortMapMode } from '../../src/options.ts';
 
 function usageFailure(code: string, pattern: RegExp): (error: unknown) => boolean {
   return (error) => {
@@ -88,6 +88,7 @@ describe('parseOptions', () => {
     const options = parseOptions({ file: 'vm.img' }, '/home/me');
     assert.deepEqual(options, {
       file: '/home/me/vm.img',
+      name: undefined,
       trackerPort: undefined,
       peerPort: undefined,
       hostname: undefined,
@@ -166,6 +167,9 @@ describe('stop conditions', () => {
     assert.equal(parseDuration('15m', '--timeout'), 900_000);
     assert.equal(parseDuration('2h', '--timeout'), 7_200_000);
     assert.equal(parseDuration('1.5h', '--timeout'), 5_400_000);
+    // Past setTimeout's 2^31-1 ms: run() waits for it with afterDelay (see deadline.test.ts).
+    assert.equal(parseDuration('25d', '--timeout'), 2_160_000_000);
+    assert.equal(parseDuration('1y', '--timeout'), 31_557_600_000);
   });
   for (const bad of ['10', 'soon', '-5s', '0s', '', '5 parsecs']) {
     it(`refuses the duration \`${bad}\``, () => {
@@ -193,4 +197,16 @@ describe('parseAnnounceUrl', () => {
   it('drops repeats in --announce', () => {
     assert.deepEqual(parseOptions({ file: 'f', announce: ['http://a.example/announce', 'http://a.example/announce', 'udp://b.example:1'] }, '/').announce, ['http://a.example/announce', 'udp://b.example:1']);
   });
+});
+
+describe('parseName', () => {
+  it('takes a file name as it is', () => {
+    assert.equal(parseName('vm-disk.img'), 'vm-disk.img');
+    assert.equal(parseName(' disk 1.raw '), 'disk 1.raw');
+  });
+  for (const bad of ['', '.', '..', 'a/b', '/dev/sda', 'x'.repeat(256)]) {
+    it(`refuses \`${bad.slice(0, 20)}\``, () => {
+      assert.throws(() => parseName(bad), usageFailure('BAD_ARGUMENT', /--name `.*` is not a file name/));
+    });
+  }
 });

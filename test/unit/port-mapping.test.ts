@@ -23,6 +23,7 @@ describe('UPnP messages', () => {
     assert.equal(upnp.parseSsdpReply(reply('http://10.220.1.1:5000/rootDesc.xml'), '10.220.1.1')?.href, 'http://10.220.1.1:5000/rootDesc.xml');
     assert.equal(upnp.parseSsdpReply(reply('http://192.0.2.9:5000/rootDesc.xml'), '10.220.1.1'), undefined);
     assert.equal(upnp.parseSsdpReply(reply('file:///etc/passwd'), '10.220.1.1'), undefined);
+    assert.equal(upnp.parseSsdpReply(reply('http://router.lan:5000/rootDesc.xml'), 'router.lan'), undefined, 'a name, not an address');
     assert.equal(upnp.parseSsdpReply(Buffer.from('NOTIFY * HTTP/1.1\r\n\r\n'), '10.220.1.1'), undefined);
     assert.equal(upnp.parseSsdpReply(Buffer.alloc(4096, 65), '10.220.1.1'), undefined);
   });

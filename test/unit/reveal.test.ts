@@ -71,4 +71,15 @@ describe('RevealPlan', () => {
     assert.deepEqual(p.topUp('a', aHolds), [], 'told once');
     assert.deepEqual(p.topUp('b', nothing), [], 'b still has its two');
   });
+
+  it('tells a recipient that wants none of its window everything, and gives its window to the others', () => {
+    const { plan: p } = plan(20);
+    assert.deepEqual(p.join('selective', nothing), [0, 1, 2, 3]);
+    assert.deepEqual(p.join('b', nothing), [4, 5, 6, 7]);
+    assert.equal(p.tellAll('selective'), 'all');
+    assert.equal(p.toldAll('selective'), true);
+    assert.deepEqual(p.tellAll('selective'), [], 'told once');
+    assert.ok(!p.inWindow('selective', 0));
+    assert.deepEqual(p.join('c', nothing), [0, 1, 2, 3], 'its pieces go to the next recipient first, in order');
+  });
 });

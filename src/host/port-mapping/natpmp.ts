@@ -1,6 +1,6 @@
 // A NAT-PMP client (RFC 6886): asks the default gateway for its external address and TCP mappings.
 import { createSocket } from 'node:dgram';
-import { readFile } from 'node:fs/promises';
+import { defaultGateways } from '../gateway.ts';
 import { DISCOVERY_TIMEOUT_MS, LEASE_SECONDS, REQUEST_TIMEOUT_MS, type Mapping, type PortMapper } from './mapper.ts';
 import * as messages from './natpmp-messages.ts';
 import { udpExchange } from './transport.ts';
@@ -11,13 +11,14 @@ const RESENDS_MS = [250, 750, 1750];
 /** The gateway's NAT-PMP answer within the time given; undefined when there is no gateway or it is silent. */
 export async function discoverNatPmp(timeoutMs = DISCOVERY_TIMEOUT_MS): Promise<NatPmpMapper | undefined> {
   const gateway = await defaultGateway();
-  if (!gateway) return undefined;
+  if (!gateway) throw new Error('this host has no IPv4 default gateway');
   const reply = await udpExchange({
     address: gateway,
     port: messages.NATPMP_PORT,
     packets: [messages.externalAddressRequest()],
     resendAfter: RESENDS_MS.filter((delay) => delay < timeoutMs),
     timeoutMs,
+    // Only the gateway's answer counts: anyone else on the LAN can send a packet to our socket.
     accept: (packet, from) => (from === gateway ? messages.parseExternalAddressReply(packet) : undefined),
   });
   if (!reply) return undefined;
@@ -68,21 +69,9 @@ export class NatPmpMapper implements PortMapper {
   }
 }
 
-/** The IPv4 default gateway from /proc/net/route (little-endian hex), where NAT-PMP routers listen. */
-export async function defaultGateway(): Promise<string | undefined> {
-  try {
-    const table = await readFile('/proc/net/route', 'utf8');
-    for (const line of table.split('\n').slice(1)) {
-      const [, destination, gateway, , , , , mask] = line.trim().split(/\s+/);
-      if (destination !== '00000000' || mask !== '00000000' || !gateway || !/^[0-9A-F]{8}$/i.test(gateway)) continue;
-      const value = Number.parseInt(gateway, 16);
-      if (value === 0) continue;
-      return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24].join('.');
-    }
-  } catch {
-    // Not Linux: no NAT-PMP gateway known.
-  }
-  return undefined;
+/** NAT-PMP speaks IPv4 to the gateway our traffic leaves by: the IPv4 default route of lowest metric. */
+async function defaultGateway(): Promise<string | undefined> {
+  return (await defaultGateways()).find((gateway) => gateway.family === 4)?.address;
 }
 
 /** Our address on the way to `gateway`: a connected UDP socket learns it without sending anything. */

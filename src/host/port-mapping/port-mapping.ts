@@ -41,14 +41,14 @@ export async function findRouter(mode: Exclude<PortMapMode, 'none'>): Promise<{ 
   const found = [upnpResult, natPmpResult].find((result) => result.status === 'fulfilled' && result.value !== undefined);
   if (found?.status === 'fulfilled') return { mapper: found.value, notices: [] };
 
-  const failures = [upnpResult, natPmpResult].flatMap((result) => (result.status === 'rejected' ? [(result.reason as Error).message] : []));
+  const failures = new Set([upnpResult, natPmpResult].flatMap((result) => (result.status === 'rejected' ? [(result.reason as Error).message] : [])));
   const tried =
     mode === 'upnp'
-      ? `no UPnP router answered on the LAN within ${SECONDS} s`
+      ? `no UPnP router answered at the default gateway within ${SECONDS} s`
       : mode === 'nat-pmp'
         ? `no NAT-PMP router answered at the default gateway within ${SECONDS} s`
-        : `no router answered UPnP (on the LAN) or NAT-PMP (at the default gateway) within ${SECONDS} s`;
-  const message = failures.length > 0 ? `${tried} (${failures.join('; ')})` : tried;
+        : `no router answered UPnP or NAT-PMP at the default gateway within ${SECONDS} s`;
+  const message = failures.size > 0 ? `${tried} (${[...failures].join('; ')})` : tried;
   if (mode !== 'auto') throw failed(message, `check that the router has ${mode === 'upnp' ? 'UPnP' : 'NAT-PMP'} turned on, or use --port-map auto or none`);
   return { mapper: undefined, notices: [`${message}; recipients outside this network need a port forward on the router, or use --port-map none to skip asking`] };
 }

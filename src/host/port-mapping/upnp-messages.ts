@@ -1,5 +1,6 @@
 // UPnP IGD messages as data: the SSDP search, the SOAP requests (pure builders) and parsers that read
 // a router's replies as untrusted input (bounded sizes, no XML library: only the few tags we need).
+import { isIP } from 'node:net';
 
 export const SSDP_ADDRESS = '239.255.255.250';
 export const SSDP_PORT = 1900;
@@ -35,7 +36,8 @@ export function parseSsdpReply(reply: Buffer, from: string): URL | undefined {
   if (!location) return undefined;
   try {
     const url = new URL(location);
-    return url.protocol === 'http:' && url.hostname === from ? url : undefined;
+    // An address literal, not a name: a name could resolve anywhere.
+    return url.protocol === 'http:' && isIP(url.hostname) !== 0 && url.hostname === from ? url : undefined;
   } catch {
     return undefined;
   }

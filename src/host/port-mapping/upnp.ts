@@ -1,4 +1,7 @@
 // A UPnP IGD client: finds the router with SSDP, then maps, renews and deletes TCP ports over SOAP.
+import { isIPv4 } from 'node:net';
+import { defaultGateways, isGatewayAddress } from '../gateway.ts';
+import { unmapIPv4 } from '../ip.ts';
 import { DISCOVERY_TIMEOUT_MS, LEASE_SECONDS, REQUEST_TIMEOUT_MS, parseMappingDescription, type Mapping, type PortMapper } from './mapper.ts';
 import { httpExchange, udpExchange } from './transport.ts';
 import * as messages from './upnp-messages.ts';
@@ -22,23 +25,45 @@ export class UpnpError extends Error {
   }
 }
 
-/** Finds an IGD on the LAN within the time given; undefined when none answers. */
+/**
+ * Finds the IGD of the default gateway within the time given; undefined when it does not answer.
+ * Any host on the LAN can answer a multicast search, and the first to answer would get our
+ * mappings and decide the address recipients are told: only the gateway is asked, at the address
+ * it answered from, its description and its control URL on that same address. (A neighbour can
+ * forge a UDP source address, not the TCP connections that fetch the description and post the
+ * requests: those reach the gateway.)
+ */
 export async function discoverUpnp(timeoutMs = DISCOVERY_TIMEOUT_MS): Promise<UpnpMapper | undefined> {
   const started = performance.now();
+  const gateways = await defaultGateways();
+  // SSDP goes out over IPv4 (the mappings are IPv4's), so only an IPv4 gateway can answer it.
+  const ipv4 = gateways.filter((gateway) => gateway.family === 4).map((gateway) => gateway.address);
+  if (ipv4.length === 0) throw new Error('this host has no IPv4 default gateway');
+  const strangers = new Set<string>();
   const location = await udpExchange({
     address: messages.SSDP_ADDRESS,
     port: messages.SSDP_PORT,
     packets: messages.ssdpSearches(),
     resendAfter: [400, 1000],
     timeoutMs,
-    accept: (reply, from) => messages.parseSsdpReply(reply, from),
+    accept: (reply, from) => {
+      const url = messages.parseSsdpReply(reply, from);
+      if (!url || isGatewayAddress(gateways, url.hostname)) return url;
+      strangers.add(from);
+      return undefined;
+    },
   });
-  if (!location) return undefined;
+  if (!location) {
+    if (strangers.size === 0) return undefined;
+    // Named in the message, a few at most: answers are untrusted, and so is their number.
+    const named = [...strangers].slice(0, 3).join(', ') + (strangers.size > 3 ? ` and ${strangers.size - 3} more` : '');
+    throw new Error(`${named} answered as a UPnP router, but only the default gateway (${ipv4.join(', ')}) is asked`);
+  }
   const remaining = Math.max(500, timeoutMs - (performance.now() - started));
   const description = await httpExchange(location, { maxBytes: messages.MAX_DESCRIPTION_BYTES, timeoutMs: remaining });
   const control = description.status === 200 ? messages.parseDescription(description.body, location) : undefined;
-  if (!control) throw new Error(`the UPnP device at ${location.host} offers no port-mapping service`);
-  const mapper = new UpnpMapper(control, description.localAddress.replace(/^::ffff:/, ''));
+  if (!control || !isGatewayAddress(gateways, control.controlUrl.hostname)) throw new Error(`the UPnP device at ${location.host} offers no port-mapping service`);
+  const mapper = new UpnpMapper(control, unmapIPv4(description.localAddress));
   await mapper.learnExternalAddress();
   return mapper;
 }
@@ -63,7 +88,7 @@ export class UpnpMapper implements PortMapper {
     const fields = await this.#call(messages.getExternalIpAddress(this.#control.serviceType));
     const address = fields.get('NewExternalIPAddress') ?? '';
     // Any IPv4 literal is taken as given: behind a carrier's NAT or in a lab it is private, and still what the router maps.
-    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address) || address === '0.0.0.0') throw new Error(`the UPnP router at ${this.router} has no external address (it said \`${address}\`)`);
+    if (!isIPv4(address) || address === '0.0.0.0') throw new Error(`the UPnP router at ${this.router} has no external address (it said \`${address}\`)`);
     this.externalAddress = address;
   }
 

@@ -14,6 +14,8 @@ export interface BlockSource {
   readonly pieceCount: number;
   lengthOfPiece(index: number): number;
   lend(index: number, offset: number, length: number, callback: (error: Error | null, lease?: LentBytes) => void): void;
+  /** Whether the piece is known to have changed on disk since it was hashed. */
+  refuses?(index: number): boolean;
 }
 
 export interface ServingContext {

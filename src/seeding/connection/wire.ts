@@ -62,7 +62,7 @@ export class PeerConnection {
         this.#lastSent = Date.now();
         this.#hooks.onBlockSent(this, index, length);
       },
-      (index, offset, length) => this.#reject(index, offset, length),
+      (index, offset, length) => this.#refuseBlock(index, offset, length),
     );
     this.#outbox.onWritten = () => {
       this.lastActive = Date.now();
@@ -219,6 +219,17 @@ export class PeerConnection {
     if (this.#server.requests.size >= REQUEST_QUEUE_LENGTH || !this.#context.budget.hasRoomForRequests) return this.#reject(index, offset, length, true);
     this.#server.requests.add(index, offset, length);
     this.#server.pump();
+  }
+
+  /**
+   * A queued block that will not be served. A piece that changed on disk is also withdrawn: a
+   * `have` cannot be taken back, and aria2c asks again at once for a refused block (15,000 rejects a
+   * second, measured), so the connection closes; on its next one the recipient is told only pieces
+   * that still match.
+   */
+  #refuseBlock(index: number, offset: number, length: number): void {
+    this.#reject(index, offset, length);
+    if (this.#context.reader.refuses?.(index)) this.close();
   }
 
   #reject(index: number, offset: number, length: number, orClose = false): void {
