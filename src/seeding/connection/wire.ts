@@ -182,13 +182,9 @@ export class PeerConnection {
         this.interested = false;
         return;
       case MessageId.have:
-        if (payload.length !== 4) return this.close();
-        return this.pieces.add(payload.readUInt32BE(0));
       case MessageId.bitfield:
-        if (!this.pieces.set(payload)) this.close();
-        return;
       case MessageId.haveAll:
-        return this.pieces.addAll();
+        return void (this.pieces.receive(id, payload) || this.close());
       case MessageId.request:
         return this.#onRequest(payload);
       case MessageId.cancel: {
@@ -222,10 +218,8 @@ export class PeerConnection {
   }
 
   /**
-   * A queued block that will not be served. A piece that changed on disk is also withdrawn: a
-   * `have` cannot be taken back, and aria2c asks again at once for a refused block (15,000 rejects a
-   * second, measured), so the connection closes; on its next one the recipient is told only pieces
-   * that still match.
+   * A queued block that will not be served. A piece that changed on disk is withdrawn by closing: a
+   * `have` cannot be taken back, and aria2c asked again at once (15,000 rejects a second, measured).
    */
   #refuseBlock(index: number, offset: number, length: number): void {
     this.#reject(index, offset, length);
