@@ -26,6 +26,7 @@ import { connectionToEvict } from './slots.ts';
 import type { Announced, DialTarget } from './dial-back.ts';
 import { startDialer, type Dialer } from './dialer.ts';
 import { PeerConnection, type WireContext } from './connection/wire.ts';
+import { MetadataPieces } from './connection/metadata.ts';
 import type { Opening } from './connection/handshake.ts';
 import { hooksFor, statsOf, type Peers, type SeederEvents, type SeedingStats } from './peer-events.ts';
 
@@ -68,6 +69,12 @@ export interface SeederHandle {
  * limit a newcomer takes the slot of the longest idle connection (see slots.ts).
  */
 export const MAX_CONNECTIONS = 200;
+/**
+ * Connections from one address at once: a host cannot take every slot with connections that ask
+ * and read just enough to stay, and recipients behind one NAT still fit by the dozen. At the limit
+ * a newcomer takes the slot of that address's longest idle (or stalled) connection.
+ */
+export const MAX_CONNECTIONS_PER_ADDRESS = 50;
 /** How often timeouts and keep-alives are looked at. */
 const SWEEP_MS = 1000;
 
@@ -98,6 +105,7 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
     peerId: Buffer.from(config.peerId, 'hex'),
     clientName: config.clientName,
     info: config.info,
+    metadata: new MetadataPieces(config.info),
     reader,
     mayServe: (piece, requester) => handOut.mayServe(piece, requester),
     onServed: (piece: number, bytes: number) => handOut.sent(piece, bytes),
@@ -112,11 +120,12 @@ export async function startSeeder(config: SeederConfig): Promise<SeederHandle> {
   server.on('error', (error) => events.emit('error', error));
 
   const dialer = dialBack(config, peers, add);
-  // One timer for every connection: handshake and silence timeouts, stalled readers, keep-alives;
-  // and for the recipients due a dial.
+  // One timer for every connection: handshake and silence timeouts, keep-alives, stalled readers
+  // and who gives way in the send budget; and for the recipients due a dial.
   const sweeper = setInterval(() => {
     const now = Date.now();
     for (const connection of [...connections]) connection.sweep(now);
+    context.budget.sweep(now);
     dialer.tick(now);
   }, SWEEP_MS);
   sweeper.unref();
@@ -159,17 +168,26 @@ function accept(socket: Socket, config: SeederConfig, peers: Peers, add: AddConn
     socket.destroy();
     return;
   }
-  if (!makeRoom(peers)) {
+  if (!makeRoom(peers, socket.remoteAddress)) {
     socket.destroy();
     return;
   }
   add(socket);
 }
 
-/** At the limit, closes the connection that gives way (see slots.ts); false when every one is being served. */
-function makeRoom(peers: Peers): boolean {
-  if (peers.connections.size < MAX_CONNECTIONS) return true;
-  const evicted = connectionToEvict(peers.connections);
+/**
+ * At the limit of the address or in all, closes the connection that gives way (see slots.ts);
+ * false when every one is being served.
+ */
+function makeRoom(peers: Peers, address: string): boolean {
+  const ip = unmapIPv4(address);
+  const fromAddress = [...peers.connections].filter((connection) => unmapIPv4(connection.socket.remoteAddress ?? '') === ip);
+  if (fromAddress.length >= MAX_CONNECTIONS_PER_ADDRESS && !evictOne(fromAddress)) return false;
+  return peers.connections.size < MAX_CONNECTIONS || evictOne(peers.connections);
+}
+
+function evictOne(connections: Iterable<PeerConnection>): boolean {
+  const evicted = connectionToEvict(connections);
   evicted?.close();
   return evicted !== undefined;
 }
@@ -201,7 +219,7 @@ function dialBack(config: SeederConfig, peers: Peers, add: AddConnection): Diale
     covered: (target) => [...peers.connections].some((connection) => mayBe(connection, target, peers)),
     open: (socket, opening, listenPort, onClose) => {
       // Incoming connections may have taken the room while the dial was under way.
-      if (!makeRoom(peers)) return false;
+      if (!makeRoom(peers, socket.remoteAddress ?? '')) return false;
       add(socket, { opening, listenPort, onClose });
       return true;
     },

@@ -18,11 +18,13 @@ export interface PeerOptions {
   /** MSE through bittorrent-protocol's implementation: offering both methods, or RC4 only. */
   encryption?: 'offer-both' | 'rc4-only';
   fast?: boolean;
+  /** The source address (another 127.x.y.z on loopback: a host of its own to the seeder). */
+  localAddress?: string;
 }
 
 export function connectPeer(host: string, port: number, infoHash: string, options: PeerOptions = {}): Promise<BarePeer> {
   return new Promise((resolve, reject) => {
-    const socket: Socket = connect(port, host);
+    const socket: Socket = connect({ port, host, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
     const wire = options.encryption ? new Protocol('tcpOutgoing', options.encryption === 'rc4-only' ? 2 : 1) : new Protocol();
     socket.on('error', reject);
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
@@ -62,8 +64,9 @@ export interface RawPeer {
   isClosed(): boolean;
 }
 
-export async function connectRaw(host: string, port: number, options: { read?: boolean } = {}): Promise<RawPeer> {
-  const socket = connect(port, host);
+/** `localAddress`: the source address (another 127.x.y.z on loopback: a host of its own to the seeder). */
+export async function connectRaw(host: string, port: number, options: { read?: boolean; localAddress?: string } = {}): Promise<RawPeer> {
+  const socket = connect({ port, host, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
   const chunks: Buffer[] = [];
   // A peer that does not read: no 'data' listener, so the kernel's buffers fill and stay full.
   if (options.read !== false) socket.on('data', (chunk: Buffer) => chunks.push(chunk));

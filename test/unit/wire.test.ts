@@ -238,12 +238,23 @@ describe('the seeder wire', () => {
   });
 
   it('makes room for a recipient when 200 idle connections hold every slot', { timeout: 30_000 }, async () => {
-    const idle = await Promise.all(Array.from({ length: 200 }, () => connectRaw('127.0.0.1', port)));
+    // From 8 addresses: under the limit per address, at the limit in all.
+    const idle = await Promise.all(Array.from({ length: 200 }, (_, at) => connectRaw('127.0.0.1', port, { localAddress: `127.0.0.${2 + (at % 8)}` })));
     await new Promise((resolve) => setTimeout(resolve, 100));
     const peer = await connectPeer('127.0.0.1', port, metadata.infoHash);
     assert.ok((await peer.request(5, BLOCK, BLOCK)).equals(blockAt(5, BLOCK)));
     peer.close();
     assert.ok(idle.some((connection) => connection.isClosed()), 'no idle connection gave way');
+    for (const connection of idle) connection.socket.destroy();
+  });
+
+  it('keeps at most 50 connections from one address, and a recipient there still gets a slot', { timeout: 30_000 }, async () => {
+    const idle = await Promise.all(Array.from({ length: 60 }, () => connectRaw('127.0.0.1', port, { localAddress: '127.0.0.20' })));
+    await until(() => idle.filter((connection) => connection.isClosed()).length >= 10);
+    assert.equal(idle.filter((connection) => !connection.isClosed()).length, 50);
+    const peer = await connectPeer('127.0.0.1', port, metadata.infoHash, { localAddress: '127.0.0.20' });
+    assert.ok((await peer.request(4, 0, BLOCK)).equals(blockAt(4, 0)));
+    peer.close();
     for (const connection of idle) connection.socket.destroy();
   });
 });

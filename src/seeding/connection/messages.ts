@@ -100,6 +100,14 @@ export function extended(extensionId: number, payload: Buffer): Buffer {
   return bytes;
 }
 
+/** The 6 bytes before an extended message's payload, which follows as its own buffer (no copy). */
+export function extendedHeader(extensionId: number, payloadLength: number): Buffer {
+  const bytes = message(MessageId.extended, 1);
+  bytes.writeUInt32BE(2 + payloadLength, 0);
+  bytes[5] = extensionId;
+  return bytes;
+}
+
 /** A request, cancel or reject's three numbers; undefined if the payload is not 12 bytes. */
 export function blockOf(payload: Buffer): { index: number; offset: number; length: number } | undefined {
   if (payload.length !== 12) return undefined;

@@ -45,17 +45,49 @@ export function readExtendedHandshake(payload: Buffer): PeerExtendedHandshake {
   };
 }
 
+/** What a ut_metadata message asks of a seeder: a piece, a reject to send, or nothing. */
+export type MetadataAsk = { piece: number } | { reject: Buffer } | undefined;
+
 /**
- * The answer to a ut_metadata message: the piece asked for, a reject for a piece out of range, or
+ * Reads a ut_metadata message: a request for a piece in range, a reject for one out of range, or
  * nothing for messages a seeder ignores (data, reject). Throws BdecodeError.
  */
-export function answerMetadata(payload: Buffer, info: Buffer): Buffer | undefined {
+export function readMetadataMessage(payload: Buffer, metadata: MetadataPieces): MetadataAsk {
   const { value } = bdecode(payload);
   const type = integerField(value, 'msg_type');
   const piece = integerField(value, 'piece');
   if (type !== 0 || piece === undefined) return undefined;
-  const pieces = Math.ceil(info.length / METADATA_PIECE);
-  if (!Number.isInteger(piece) || piece < 0 || piece >= pieces) return Buffer.from(bencode.encode({ msg_type: 2, piece: Number.isSafeInteger(piece) ? piece : 0 }));
-  const header = Buffer.from(bencode.encode({ msg_type: 1, piece, total_size: info.length }));
-  return Buffer.concat([header, info.subarray(piece * METADATA_PIECE, (piece + 1) * METADATA_PIECE)]);
+  if (!Number.isInteger(piece) || piece < 0 || piece >= metadata.count) return { reject: Buffer.from(bencode.encode({ msg_type: 2, piece: Number.isSafeInteger(piece) ? piece : 0 })) };
+  return { piece };
+}
+
+/**
+ * The info dictionary's pieces as ut_metadata data messages (their payload after the extension
+ * id), each built once and shared by every connection: a peer asking again and again costs a queue
+ * entry, not a copy (see block-server.ts, which sends them within the send budget).
+ */
+export class MetadataPieces {
+  readonly #info: Buffer;
+  readonly #answers: Array<Buffer | undefined>;
+  readonly count: number;
+
+  constructor(info: Buffer) {
+    this.#info = info;
+    this.count = Math.ceil(info.length / METADATA_PIECE);
+    this.#answers = Array.from({ length: this.count });
+  }
+
+  answer(piece: number): Buffer {
+    let answer = this.#answers[piece];
+    if (!answer) {
+      const header = Buffer.from(bencode.encode({ msg_type: 1, piece, total_size: this.#info.length }));
+      const data = this.#info.subarray(piece * METADATA_PIECE, (piece + 1) * METADATA_PIECE);
+      // A buffer of its own, not a slice of Node's shared pool: the send budget counts what it keeps alive.
+      answer = Buffer.allocUnsafeSlow(header.length + data.length);
+      header.copy(answer);
+      data.copy(answer, header.length);
+      this.#answers[piece] = answer;
+    }
+    return answer;
+  }
 }

@@ -1,5 +1,6 @@
 // Which pieces a peer says it holds (bitfield, have, have all), counted as they come so that
 // "holds everything" needs no scan per message.
+import { MessageId } from './messages.ts';
 
 export class PeerPieces {
   readonly #count: number;
@@ -46,6 +47,15 @@ export class PeerPieces {
     this.#bits = new Uint8Array(this.#bits.length);
     this.held = 0;
     for (let index = 0; index < this.#count; index++) if (bits[index >> 3]! & (0x80 >> (index & 7))) this.add(index);
+    return true;
+  }
+
+  /** The payload of a `have`, `bitfield` or `have all` message (`id`): false if it is malformed. */
+  receive(id: number, payload: Buffer): boolean {
+    if (id === MessageId.bitfield) return this.set(payload);
+    if (id === MessageId.haveAll) this.addAll();
+    else if (payload.length === 4) this.add(payload.readUInt32BE(0));
+    else return false;
     return true;
   }
 }

@@ -12,9 +12,9 @@ import { ByteQueue, nextMessage } from './frames.ts';
 import { openHandshake, type Handshaking, type HandshakeOutcome, type Opening } from './handshake.ts';
 import * as message from './messages.ts';
 import { MessageId } from './messages.ts';
-import { answerMetadata, OUR_METADATA_ID, ourExtendedHandshake, readExtendedHandshake } from './metadata.ts';
+import { OUR_METADATA_ID, ourExtendedHandshake, readExtendedHandshake, readMetadataMessage } from './metadata.ts';
 import { Outbox } from './outbox.ts';
-import { HANDSHAKE_TIMEOUT_MS, KEEP_ALIVE_MS, MAX_BLOCK_LENGTH, MAX_SOCKET_BACKLOG, RECEIVE_TIMEOUT_MS, REQUEST_QUEUE_LENGTH, SEND_STALL_MS } from './limits.ts';
+import { HANDSHAKE_TIMEOUT_MS, KEEP_ALIVE_MS, MAX_BLOCK_LENGTH, MAX_OWN_BACKLOG, MAX_PEER_MESSAGE, RECEIVE_TIMEOUT_MS, REQUEST_QUEUE_LENGTH } from './limits.ts';
 import type { Rc4 } from './encryption/rc4.ts';
 import { BlockServer } from './block-server.ts';
 import type { ConnectionHooks, WireContext } from './wire-context.ts';
@@ -68,8 +68,9 @@ export class PeerConnection {
       this.lastActive = Date.now();
       this.#server.pump();
     };
+    this.#outbox.giveWay = () => this.close();
     this.pieces = new PeerPieces(context.reader.pieceCount);
-    this.#maxMessage = Math.max(1 + this.pieces.bitfieldLength, 9 + MAX_BLOCK_LENGTH);
+    this.#maxMessage = Math.max(1 + this.pieces.bitfieldLength, MAX_PEER_MESSAGE);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     for (const event of ['error', 'end', 'close']) socket.on(event, () => this.close());
     this.#handshake = openHandshake(opening, {
@@ -95,6 +96,11 @@ export class PeerConnection {
     return this.#server.busy;
   }
 
+  /** Busy, and it took next to nothing of what is queued to it for a while (see slots.ts). */
+  get stalled(): boolean {
+    return this.#outbox.stalled();
+  }
+
   get uploaded(): number {
     return this.#server.uploaded;
   }
@@ -103,11 +109,10 @@ export class PeerConnection {
     return this.#server.rate.perSecond();
   }
 
-  /** Closes what is overdue: a slow handshake, a silent peer, a peer that stopped reading. */
+  /** Closes what is overdue: a slow handshake, a silent peer (a stalled reader: see send-budget.ts). */
   sweep(now: number): void {
     if (!this.#ready && now - this.startedAt > HANDSHAKE_TIMEOUT_MS) return this.close();
     if (now - this.#lastReceived > RECEIVE_TIMEOUT_MS) return this.close();
-    if (this.#outbox.hasUnsent && now - this.#outbox.lastProgress > SEND_STALL_MS) return this.close();
     if (this.#ready && now - this.#lastSent > KEEP_ALIVE_MS) this.#send(message.keepAlive());
   }
 
@@ -129,8 +134,7 @@ export class PeerConnection {
       this.#received.push(chunk);
       this.#readMessages();
     } catch {
-      // A peer's bad bytes (HandshakeError, MseError, FrameError, BdecodeError) cost its
-      // connection, nothing else.
+      // A peer's bad bytes (HandshakeError, MseError, FrameError, BdecodeError) cost its connection.
       this.close();
     }
   }
@@ -145,10 +149,8 @@ export class PeerConnection {
     this.encryption = outcome.encryption;
     this.#decrypt = outcome.decrypt;
     this.#fast = outcome.peer.fast;
-    if (outcome.peer.extended) {
-      const handshake = ourExtendedHandshake({ clientName: this.#context.clientName, metadataSize: this.#context.info.length, requestQueueLength: REQUEST_QUEUE_LENGTH });
-      this.#send(message.extended(0, handshake));
-    }
+    const handshake = { clientName: this.#context.clientName, metadataSize: this.#context.info.length, requestQueueLength: REQUEST_QUEUE_LENGTH };
+    if (outcome.peer.extended) this.#send(message.extended(0, ourExtendedHandshake(handshake)));
     if (this.#fast) this.#send(message.simple(MessageId.haveNone));
     this.#ready = true;
     this.lastActive = Date.now();
@@ -180,13 +182,9 @@ export class PeerConnection {
         this.interested = false;
         return;
       case MessageId.have:
-        if (payload.length !== 4) return this.close();
-        return this.pieces.add(payload.readUInt32BE(0));
       case MessageId.bitfield:
-        if (!this.pieces.set(payload)) this.close();
-        return;
       case MessageId.haveAll:
-        return this.pieces.addAll();
+        return void (this.pieces.receive(id, payload) || this.close());
       case MessageId.request:
         return this.#onRequest(payload);
       case MessageId.cancel: {
@@ -211,19 +209,17 @@ export class PeerConnection {
     // Out of range or oversized: a broken or hostile peer.
     if (index >= reader.pieceCount || length === 0 || length > MAX_BLOCK_LENGTH || offset + length > reader.lengthOfPiece(index)) return this.close();
     this.lastActive = Date.now();
-    // Asking while choked: refused (BEP 6). More than we said we would queue: refused, or dropped
-    // when the peer cannot be told (it would wait forever for the block).
+    // Asking while choked: refused (BEP 6). Past our queue or all connections' (see send-budget.ts):
+    // refused, or dropped when the peer cannot be told (it would wait forever for the block).
     if (!this.interested) return this.#reject(index, offset, length);
-    if (this.#server.requests.size >= REQUEST_QUEUE_LENGTH) return this.#reject(index, offset, length, true);
+    if (this.#server.requests.size >= REQUEST_QUEUE_LENGTH || !this.#context.budget.hasRoomForRequests) return this.#reject(index, offset, length, true);
     this.#server.requests.add(index, offset, length);
     this.#server.pump();
   }
 
   /**
-   * A queued block that will not be served. A piece that changed on disk is also withdrawn: a
-   * `have` cannot be taken back, and aria2c asks again at once for a refused block (15,000 rejects a
-   * second, measured), so the connection closes; on its next one the recipient is told only pieces
-   * that still match.
+   * A queued block that will not be served. A piece that changed on disk is withdrawn by closing: a
+   * `have` cannot be taken back, and aria2c asked again at once (15,000 rejects a second, measured).
    */
   #refuseBlock(index: number, offset: number, length: number): void {
     this.#reject(index, offset, length);
@@ -238,20 +234,22 @@ export class PeerConnection {
   #onExtended(payload: Buffer): void {
     if (payload.length === 0) return this.close();
     if (payload[0] === 0) {
-      const handshake = readExtendedHandshake(payload.subarray(1));
-      this.#peerMetadataId = handshake.metadataId;
-      if (handshake.listenPort !== undefined) this.#hooks.onListenPort(this, handshake.listenPort);
-      return;
+      const { metadataId, listenPort } = readExtendedHandshake(payload.subarray(1));
+      this.#peerMetadataId = metadataId;
+      return void (listenPort !== undefined && this.#hooks.onListenPort(this, listenPort));
     }
     if (payload[0] !== OUR_METADATA_ID) return;
-    const answer = answerMetadata(payload.subarray(1), this.#context.info);
-    if (answer && this.#peerMetadataId !== 0) this.#send(message.extended(this.#peerMetadataId, answer));
+    // A piece goes out within the send budget, as blocks do; a reject is a few bytes of our own.
+    const ask = readMetadataMessage(payload.subarray(1), this.#context.metadata);
+    if (!ask || this.#peerMetadataId === 0) return;
+    if ('piece' in ask) this.#server.askMetadata(ask.piece, this.#peerMetadataId);
+    else this.#send(message.extended(this.#peerMetadataId, ask.reject));
   }
 
   #send(bytes: Buffer): void {
     if (this.#closed) return;
     this.#outbox.send(bytes);
     this.#lastSent = Date.now();
-    if (this.socket.writableLength > MAX_SOCKET_BACKLOG) this.close();
+    if (this.#outbox.queuedOwnBytes > MAX_OWN_BACKLOG) this.close();
   }
 }
