@@ -1,4 +1,5 @@
 // The BitTorrent messages the seeder sends and the numbers of those it reads (BEP 3, 6, 10).
+import { MAX_BLOCK_LENGTH } from './limits.ts';
 
 export const PROTOCOL = Buffer.from('\u0013BitTorrent protocol', 'latin1');
 export const HANDSHAKE_LENGTH = 68;
@@ -112,4 +113,14 @@ export function extendedHeader(extensionId: number, payloadLength: number): Buff
 export function blockOf(payload: Buffer): { index: number; offset: number; length: number } | undefined {
   if (payload.length !== 12) return undefined;
   return { index: payload.readUInt32BE(0), offset: payload.readUInt32BE(4), length: payload.readUInt32BE(8) };
+}
+
+/**
+ * A request's block if it lies inside a piece and is no longer than MAX_BLOCK_LENGTH; undefined
+ * for anything else, which only a broken or hostile peer sends.
+ */
+export function requestedBlock(payload: Buffer, pieces: { pieceCount: number; lengthOfPiece(index: number): number }): { index: number; offset: number; length: number } | undefined {
+  const block = blockOf(payload);
+  if (!block || block.index >= pieces.pieceCount || block.length === 0 || block.length > MAX_BLOCK_LENGTH) return undefined;
+  return block.offset + block.length <= pieces.lengthOfPiece(block.index) ? block : undefined;
 }

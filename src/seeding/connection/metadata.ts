@@ -62,6 +62,17 @@ export function readMetadataMessage(payload: Buffer, metadata: MetadataPieces): 
 }
 
 /**
+ * An extended message's payload (BEP 10: its id first): the peer's handshake (id 0), a ut_metadata
+ * message sent to our id, `undefined` for extensions a seeder ignores, or `malformed` when empty.
+ * Throws BdecodeError.
+ */
+export function readExtendedMessage(payload: Buffer, metadata: MetadataPieces): { handshake: PeerExtendedHandshake } | { ask: MetadataAsk } | 'malformed' | undefined {
+  if (payload.length === 0) return 'malformed';
+  if (payload[0] === 0) return { handshake: readExtendedHandshake(payload.subarray(1)) };
+  return payload[0] === OUR_METADATA_ID ? { ask: readMetadataMessage(payload.subarray(1), metadata) } : undefined;
+}
+
+/**
  * The info dictionary's pieces as ut_metadata data messages (their payload after the extension
  * id), each built once and shared by every connection: a peer asking again and again costs a queue
  * entry, not a copy (see block-server.ts, which sends them within the send budget).

@@ -12,9 +12,9 @@ import { ByteQueue, nextMessage } from './frames.ts';
 import { openHandshake, type Handshaking, type HandshakeOutcome, type Opening } from './handshake.ts';
 import * as message from './messages.ts';
 import { MessageId } from './messages.ts';
-import { OUR_METADATA_ID, ourExtendedHandshake, readExtendedHandshake, readMetadataMessage } from './metadata.ts';
+import { ourExtendedHandshake, readExtendedMessage } from './metadata.ts';
 import { Outbox } from './outbox.ts';
-import { HANDSHAKE_TIMEOUT_MS, KEEP_ALIVE_MS, MAX_BLOCK_LENGTH, MAX_OWN_BACKLOG, MAX_PEER_MESSAGE, RECEIVE_TIMEOUT_MS, REQUEST_QUEUE_LENGTH } from './limits.ts';
+import { HANDSHAKE_TIMEOUT_MS, KEEP_ALIVE_MS, MAX_OWN_BACKLOG, MAX_PEER_MESSAGE, RECEIVE_TIMEOUT_MS, REQUEST_QUEUE_LENGTH } from './limits.ts';
 import type { Rc4 } from './encryption/rc4.ts';
 import { BlockServer } from './block-server.ts';
 import type { ConnectionHooks, WireContext } from './wire-context.ts';
@@ -202,12 +202,9 @@ export class PeerConnection {
   }
 
   #onRequest(payload: Buffer): void {
-    const block = message.blockOf(payload);
+    const block = message.requestedBlock(payload, this.#context.reader);
     if (!block) return this.close();
     const { index, offset, length } = block;
-    const { reader } = this.#context;
-    // Out of range or oversized: a broken or hostile peer.
-    if (index >= reader.pieceCount || length === 0 || length > MAX_BLOCK_LENGTH || offset + length > reader.lengthOfPiece(index)) return this.close();
     this.lastActive = Date.now();
     // Asking while choked: refused (BEP 6). Past our queue or all connections' (see send-budget.ts):
     // refused, or dropped when the peer cannot be told (it would wait forever for the block).
@@ -232,18 +229,16 @@ export class PeerConnection {
   }
 
   #onExtended(payload: Buffer): void {
-    if (payload.length === 0) return this.close();
-    if (payload[0] === 0) {
-      const { metadataId, listenPort } = readExtendedHandshake(payload.subarray(1));
-      this.#peerMetadataId = metadataId;
-      return void (listenPort !== undefined && this.#hooks.onListenPort(this, listenPort));
+    const got = readExtendedMessage(payload, this.#context.metadata);
+    if (got === 'malformed') return this.close();
+    if (got && 'handshake' in got) {
+      this.#peerMetadataId = got.handshake.metadataId;
+      return void (got.handshake.listenPort !== undefined && this.#hooks.onListenPort(this, got.handshake.listenPort));
     }
-    if (payload[0] !== OUR_METADATA_ID) return;
     // A piece goes out within the send budget, as blocks do; a reject is a few bytes of our own.
-    const ask = readMetadataMessage(payload.subarray(1), this.#context.metadata);
-    if (!ask || this.#peerMetadataId === 0) return;
-    if ('piece' in ask) this.#server.askMetadata(ask.piece, this.#peerMetadataId);
-    else this.#send(message.extended(this.#peerMetadataId, ask.reject));
+    if (!got?.ask || this.#peerMetadataId === 0) return;
+    if ('piece' in got.ask) this.#server.askMetadata(got.ask.piece, this.#peerMetadataId);
+    else this.#send(message.extended(this.#peerMetadataId, got.ask.reject));
   }
 
   #send(bytes: Buffer): void {
