@@ -22,6 +22,9 @@ export interface FileState {
   mtimeNs: bigint;
 }
 
+/** A file no longer at its path: no size, and a time no file has. */
+const GONE: FileState = { size: 0n, mtimeNs: -1n };
+
 interface Descriptor {
   fd: number;
   /** Reads under way on it: it is closed only once they are done. */
@@ -85,11 +88,13 @@ export class SharedFiles {
    * fstat of an open file, or stat of one that is not open (no descriptor taken for it): system
    * calls of microseconds that never wait for the disk, so they are made in place rather than
    * through the thread pool (which costs far more than the call). A block device's size is its
-   * length: (f)stat says 0, and its size does not change under us.
+   * length: (f)stat says 0, and its size does not change under us. A file that is no longer there
+   * (deleted, moved, unreadable) stands as one cut to nothing: changed, and none of its pieces sent.
    */
   stat(file: ReaderFile): FileState {
     const open = this.#open.get(file.path);
-    const stats = open ? fstatSync(open.fd, { bigint: true }) : statSync(file.path, { bigint: true });
+    const stats = open ? fstatSync(open.fd, { bigint: true }) : statSync(file.path, { bigint: true, throwIfNoEntry: false });
+    if (stats === undefined) return GONE;
     return { size: file.blockDevice ? BigInt(file.length) : stats.size, mtimeNs: stats.mtimeNs };
   }
 

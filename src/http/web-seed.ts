@@ -63,7 +63,8 @@ export function serveContent(req: IncomingMessage, res: ServerResponse, within: 
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
     return;
   }
-  void sendFile(req, res, content, index, hooks);
+  // Whatever fails (a file gone, a read error) costs this response only, never the process.
+  sendFile(req, res, content, index, hooks).catch((error: unknown) => answerFailure(res, error));
 }
 
 /** A folder's files by their path in the torrent, built once: web-seed clients ask file after file. */
@@ -147,16 +148,16 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebC
       if (status === 200 && content.kind === 'file') hooks.onWholeFile(ip);
     });
   } catch (error) {
-    if (!res.headersSent) {
-      // Changed since it was shared: gone for good. Anything else is a failure on this side.
-      const changed = error instanceof ContentChangedError;
-      res.writeHead(changed ? 410 : 500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${(error as Error).message}\n`);
-    } else {
-      // Mid-body: cut the response short, so the client sees an incomplete transfer, not bad data
-      // (curl: "transfer closed with N bytes remaining"; resumed, it gets the 410 above).
-      res.destroy();
-    }
+    answerFailure(res, error);
   }
+}
+
+/** A response that failed: 410 for content changed since it was shared (gone for good), else 500. */
+function answerFailure(res: ServerResponse, error: unknown): void {
+  // Mid-body: cut short, so the client sees an incomplete transfer, not bad data (curl: "transfer
+  // closed with N bytes remaining"; resumed, it gets the 410).
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(error instanceof ContentChangedError ? 410 : 500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${(error as Error).message}\n`);
 }
 
 /** The headers of every answer about one file: its name, its version (ETag), no caching. */

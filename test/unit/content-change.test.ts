@@ -38,6 +38,23 @@ async function bytesOf(reader: ContentReader, index: number, offset: number, len
 }
 
 describe('ContentReader after a change on disk', () => {
+  it('takes a file deleted while shared for one cut to nothing: its pieces refused, the others served', async () => {
+    const dir = await tempDir();
+    const folder = path.join(dir, 'share');
+    await mkdir(folder);
+    const first = await randomFile(folder, 'a.img', 4 * PIECE);
+    const second = await randomFile(folder, 'b.img', 4 * PIECE);
+    const original = await readFile(first);
+    const { reader } = await readerOver(folder);
+    assert.ok((await bytesOf(reader, 1, 0, BLOCK)).equals(original.subarray(PIECE, PIECE + BLOCK)));
+    await rm(second);
+    assert.deepEqual(await reader.refusedIn(0, 7, 8 * PIECE), [4, 5, 6, 7]);
+    await assert.rejects(reader.borrow(5, 0, BLOCK), ContentChangedError);
+    assert.ok((await bytesOf(reader, 2, BLOCK, BLOCK)).equals(original.subarray(2 * PIECE + BLOCK, 2 * PIECE + 2 * BLOCK)));
+    await reader.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('lends pieces that still match, refuses the changed one, and reports it once', async () => {
     const dir = await tempDir();
     const file = await randomFile(dir, 'disk.img', 8 * PIECE);
@@ -131,7 +148,8 @@ describe('the change warning', () => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
     const events: ShareEvent[] = [];
     const source = { path: 'vm.img', name: 'vm.img', kind: 'file' as const, length: 4 * PIECE, files: [{ path: '/x/vm.img', segments: [], length: 4 * PIECE, offset: 0, dev: 0, ino: 0, mtimeNs: 0n }], skipped: [] };
-    const changes = changeReporter(source, (event) => events.push(event));
+    const undo: Array<() => unknown> = [];
+    const changes = changeReporter(source, (event) => events.push(event), { defer: (_name, step) => void undo.push(step) });
     assert.equal(changes.forRecipients(), undefined);
     changes.onChange(undefined);
     changes.onChange({ index: 2, parts: [{ file: 0, start: 2 * PIECE, end: 3 * PIECE }] });
@@ -144,5 +162,13 @@ describe('the change warning', () => {
       message: 'changed on disk: `vm.img` bytes 262144-786431 no longer match the .torrent and are not sent (2 pieces so far); to share the current version, stop and run `share-file vm.img` again, and hand over the new .torrent',
       changed: [{ file: 'vm.img', start: PIECE, end: 3 * PIECE }],
     });
+    // One more piece, and the share stops before its warning is due: it is given at the stop.
+    changes.onChange({ index: 3, parts: [{ file: 0, start: 3 * PIECE, end: 4 * PIECE }] });
+    assert.equal(events.length, 2);
+    for (const step of undo) step();
+    assert.equal(events.length, 3);
+    assert.match(JSON.stringify(events.at(-1)), /bytes 262144-1048575 no longer match .* \(3 pieces so far\)/);
+    t.mock.timers.tick(60_000);
+    assert.equal(events.length, 3, 'no warning after the stop');
   });
 });
