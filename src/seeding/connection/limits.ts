@@ -24,10 +24,13 @@ export const RECEIVE_TIMEOUT_MS = 240_000;
 export const KEEP_ALIVE_MS = 90_000;
 /**
  * Our own messages (haves, rejects, keep-alives) queued on a socket that is not read, beyond its
- * blocks: haves for 6400 pieces (a 100 GB share) are 56 KiB, and the kernel takes part of them at
- * once. Past it the peer is dropped; 200 connections at this bound are 12.5 MiB.
+ * blocks: 64 KiB, plus a `have` (9 bytes) for every piece, as a recipient told everything at once is
+ * sent one per piece in a single tick (65,536 pieces for a 1 TiB disk: 576 KiB). Past it the peer is
+ * dropped; 200 connections at 64 KiB are 12.5 MiB, and the haves of a 20 GB share add 20 KiB each.
  */
-export const MAX_OWN_BACKLOG = 64 * 1024;
+export function maxOwnBacklog(pieceCount: number): number {
+  return 64 * 1024 + 9 * pieceCount;
+}
 /**
  * A connection with data queued to it for this long that took less than STALLED_BYTES in that time
  * gives up its slot to a newcomer at the connection limit (see ../slots.ts). It is not closed

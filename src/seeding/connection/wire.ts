@@ -14,7 +14,7 @@ import * as message from './messages.ts';
 import { MessageId } from './messages.ts';
 import { ourExtendedHandshake, readExtendedMessage } from './metadata.ts';
 import { Outbox } from './outbox.ts';
-import { HANDSHAKE_TIMEOUT_MS, KEEP_ALIVE_MS, MAX_OWN_BACKLOG, MAX_PEER_MESSAGE, RECEIVE_TIMEOUT_MS, REQUEST_QUEUE_LENGTH } from './limits.ts';
+import { HANDSHAKE_TIMEOUT_MS, KEEP_ALIVE_MS, maxOwnBacklog, MAX_PEER_MESSAGE, RECEIVE_TIMEOUT_MS, REQUEST_QUEUE_LENGTH } from './limits.ts';
 import type { Rc4 } from './encryption/rc4.ts';
 import { BlockServer } from './block-server.ts';
 import type { ConnectionHooks, WireContext } from './wire-context.ts';
@@ -245,6 +245,6 @@ export class PeerConnection {
     if (this.#closed) return;
     this.#outbox.send(bytes);
     this.#lastSent = Date.now();
-    if (this.#outbox.queuedOwnBytes > MAX_OWN_BACKLOG) this.close();
+    if (this.#outbox.queuedOwnBytes > maxOwnBacklog(this.#context.reader.pieceCount)) this.close();
   }
 }
