@@ -37,6 +37,18 @@ function networkAddress(address: string, family: 4 | 6, prefix: number): string 
   return compressIpv6(groups);
 }
 
+/**
+ * What counts as one source of connections: an IPv4 address, or an IPv6 /64 (a host picks its
+ * addresses from its /64 at will, so counting single IPv6 addresses would limit nothing).
+ */
+export function sourceKey(ip: string): string {
+  const address = unmapIPv4(ip.split('%')[0] ?? '');
+  if (isIP(address) !== 6) return address;
+  const bytes = expandIpv6(address);
+  const groups = [0, 2, 4, 6].map((at) => ((bytes[at]! << 8) | bytes[at + 1]!).toString(16));
+  return `${groups.join(':')}::/64`;
+}
+
 function expandIpv6(address: string): number[] {
   const [head = '', tail] = address.split('::');
   const parse = (part: string): string[] => (part === '' ? [] : part.split(':'));

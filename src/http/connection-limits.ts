@@ -1,7 +1,8 @@
 // What one HTTP client may hold: connections per source address and in all, and how long a
 // connection may go without a byte moving. The numbers and their reasons are here, in one place.
 import type { Server, Socket } from 'node:net';
-import { canonicalIp, isLoopback, unmapIPv4 } from '../host/ip.ts';
+import { sourceKey } from '../host/cidr.ts';
+import { isLoopback } from '../host/ip.ts';
 
 /**
  * Connections one source may hold at once. The busiest real client, aria2c, opens at most 16 to one
@@ -61,24 +62,4 @@ export function limitConnections(server: Server, limits = { perSource: MAX_CONNE
   // Node's own cap, as a backstop: it closes past it without a word. Refused connections are
   // destroyed at once, so ours is reached first.
   server.maxConnections = limits.total * 2;
-}
-
-/**
- * What counts as one source: an IPv4 address, or an IPv6 /64 (a host picks its addresses from its
- * /64 at will, so counting single IPv6 addresses would limit nothing).
- */
-export function sourceKey(ip: string): string {
-  const address = unmapIPv4(ip.split('%')[0] ?? '');
-  if (!address.includes(':')) return address;
-  let canonical: string;
-  try {
-    canonical = canonicalIp(address)!;
-  } catch {
-    return address;
-  }
-  const [head = '', tail] = canonical.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
-  return `${groups.slice(0, 4).join(':')}::/64`;
 }

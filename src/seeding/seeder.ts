@@ -19,6 +19,7 @@ import { RevealPlan } from './reveal.ts';
 import { tellPieces } from './tell-pieces.ts';
 import { keepYoungGenerationSmall } from './heap.ts';
 import { listenOn } from '../host/listen.ts';
+import { sourceKey } from '../host/cidr.ts';
 import { unmapIPv4 } from '../host/ip.ts';
 import { mark } from '../output/timeline.ts';
 import { SendBudget } from './send-budget.ts';
@@ -180,8 +181,9 @@ function accept(socket: Socket, config: SeederConfig, peers: Peers, add: AddConn
  * false when every one is being served.
  */
 function makeRoom(peers: Peers, address: string): boolean {
-  const ip = unmapIPv4(address);
-  const fromAddress = [...peers.connections].filter((connection) => unmapIPv4(connection.socket.remoteAddress ?? '') === ip);
+  // An IPv6 host picks its addresses from its /64 at will: one source, as over HTTP.
+  const source = sourceKey(address);
+  const fromAddress = [...peers.connections].filter((connection) => sourceKey(connection.socket.remoteAddress ?? '') === source);
   if (fromAddress.length >= MAX_CONNECTIONS_PER_ADDRESS && !evictOne(fromAddress)) return false;
   return peers.connections.size < MAX_CONNECTIONS || evictOne(peers.connections);
 }

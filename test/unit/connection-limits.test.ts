@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { limitConnections, sourceKey } from '../../src/http/connection-limits.ts';
+import { limitConnections } from '../../src/http/connection-limits.ts';
+import { sourceKey } from '../../src/host/cidr.ts';
 
 describe('HTTP connection limits', () => {
   it('counts an IPv4 address as itself and an IPv6 address by its /64', () => {
