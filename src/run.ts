@@ -101,7 +101,7 @@ async function share(options: ShareOptions, env: RunEnvironment, cleanup: Cleanu
   const metadata = await hashContent(source, pending, env, () => void (options.firewall === 'auto' ? firewall.ask() : loadNetwork()));
   const network = await loadNetwork();
   throwIfStopped(env.stopSignal);
-  const changes = changeReporter(source, emit);
+  const changes = changeReporter(source, emit, cleanup);
   const reader = new ContentReader({ files: source.files, pieceLength: metadata.pieceLength, pieces: metadata.pieces, onChange: changes.onChange });
   cleanup.defer('the shared files', () => reader.close());
 

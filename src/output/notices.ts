@@ -1,5 +1,6 @@
 // Warnings about the shared content, worded once (files left out of a folder, byte ranges changed
 // on disk), and the event that says what the router maps.
+import type { CleanupStack } from '../cleanup.ts';
 import { describeRange, mergeRanges, type FileRange } from '../content/changed-ranges.ts';
 import type { PieceChange } from '../content/piece-check.ts';
 import type { SharedContent } from '../content/source.ts';
@@ -32,7 +33,7 @@ const RANGES_FOR_RECIPIENTS = 3;
  * warnings grows, so that a VM writing all over its image does not flood a log. Recipients learn of
  * the ranges from our tracker's replies (`forRecipients`): the BitTorrent wire has no words for it.
  */
-export function changeReporter(source: SharedContent, emit: Emit): ChangeReporter {
+export function changeReporter(source: SharedContent, emit: Emit, cleanup: Pick<CleanupStack, 'defer'>): ChangeReporter {
   let found: FileRange[] = [];
   let pieces = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -53,6 +54,12 @@ export function changeReporter(source: SharedContent, emit: Emit): ChangeReporte
     found.push(...change.parts);
     timer ??= setTimeout(report, delay).unref();
   };
+  // A warning still waiting when the share stops is given at once, before `stopped`.
+  cleanup.defer('the change warning', () => {
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    report();
+  });
   const forRecipients = (): string | undefined => {
     if (found.length === 0) return undefined;
     found = mergeRanges(found);
