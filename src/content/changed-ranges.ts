@@ -24,3 +24,19 @@ export function mergeRanges(ranges: readonly FileRange[]): FileRange[] {
 export function describeRange(range: Pick<FileRange, 'start' | 'end'>): string {
   return `bytes ${range.start}-${range.end - 1}`;
 }
+
+/** The name recipients know file number `index` by: its path in a folder, else the shared name. */
+export function nameInTorrent(content: { name: string; files: ReadonlyArray<{ segments: readonly string[] }> }, index: number): string {
+  const file = content.files[index];
+  return file && file.segments.length > 0 ? file.segments.join('/') : content.name;
+}
+
+/**
+ * What recipients are told of changed ranges (an HTTP 410's body, our tracker's warning): the first
+ * `shown` named, the rest counted.
+ */
+export function changedForRecipients(ranges: readonly FileRange[], nameOf: (file: number) => string, shown = Number.POSITIVE_INFINITY): string {
+  const named = ranges.slice(0, shown).map((range) => `\`${nameOf(range.file)}\` ${describeRange(range)}`);
+  const more = ranges.length > shown ? ` and ${ranges.length - shown} more ranges` : '';
+  return `${named.join(', ')}${more} changed on the sender's disk since it was shared and will not be sent: ask for it to be shared again`;
+}

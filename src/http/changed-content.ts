@@ -1,5 +1,5 @@
 // What an HTTP client is told when the bytes it asks for changed on disk since they were shared.
-import { describeRange } from '../content/changed-ranges.ts';
+import { changedForRecipients, nameInTorrent } from '../content/changed-ranges.ts';
 import type { ContentReader } from '../content/reader.ts';
 
 /**
@@ -11,11 +11,11 @@ export const CHECK_AHEAD_BYTES = 64 * 1024 * 1024;
 
 /**
  * Why bytes [start, end) of the content cannot be sent (the body of a 410), or undefined while they
- * still match the .torrent. `fileName` names file number n as recipients know it.
+ * still match the .torrent.
  */
-export async function changedWithin(reader: ContentReader, fileName: (index: number) => string, start: number, end: number): Promise<string | undefined> {
+export async function changedWithin(content: { reader: ContentReader; name: string; files: ReadonlyArray<{ segments: readonly string[] }> }, start: number, end: number): Promise<string | undefined> {
+  const { reader } = content;
   const refused = await reader.refusedIn(Math.floor(start / reader.pieceLength), Math.floor((end - 1) / reader.pieceLength), CHECK_AHEAD_BYTES);
   if (refused.length === 0) return undefined;
-  const ranges = reader.changedRanges(refused).map((range) => `\`${fileName(range.file)}\` ${describeRange(range)}`);
-  return `${ranges.join(', ')} changed on the sender's disk since it was shared, and will not be sent: ask for it to be shared again\n`;
+  return `${changedForRecipients(reader.changedRanges(refused), (file) => nameInTorrent(content, file))}\n`;
 }

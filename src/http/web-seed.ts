@@ -92,7 +92,7 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, content: WebC
   headers['Content-Length'] = end - start;
   // Once the content changed, the pieces the range covers are checked before the status goes out,
   // so that a changed range gets 410 rather than a response cut short.
-  const changed = end > start ? await changedWithin(content.reader, (at) => content.files[at]?.segments.join('/') || content.name, file.offset + start, file.offset + end) : undefined;
+  const changed = end > start ? await changedWithin(content, file.offset + start, file.offset + end) : undefined;
   if (changed) {
     res.writeHead(410, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).end(changed);
     return;

@@ -1,7 +1,7 @@
 // Warnings about the shared content, worded once (files left out of a folder, byte ranges changed
 // on disk), and the event that says what the router maps.
 import type { CleanupStack } from '../cleanup.ts';
-import { describeRange, mergeRanges, type FileRange } from '../content/changed-ranges.ts';
+import { changedForRecipients, describeRange, mergeRanges, nameInTorrent, type FileRange } from '../content/changed-ranges.ts';
 import type { PieceChange } from '../content/piece-check.ts';
 import type { SharedContent } from '../content/source.ts';
 import type { MappedPorts } from '../host/port-mapping/port-mapping.ts';
@@ -41,7 +41,7 @@ export function changeReporter(source: SharedContent, emit: Emit, cleanup: Pick<
   const report = (): void => {
     timer = undefined;
     found = mergeRanges(found);
-    const changed = found.map((range) => ({ file: fileName(source, range.file), start: range.start, end: range.end }));
+    const changed = found.map((range) => ({ file: nameInTorrent(source, range.file), start: range.start, end: range.end }));
     emit({ event: 'warning', message: changedMessage(source, changed, pieces), changed });
     delay = Math.min(MAX_CHANGE_DELAY_MS, delay * 2);
   };
@@ -63,9 +63,7 @@ export function changeReporter(source: SharedContent, emit: Emit, cleanup: Pick<
   const forRecipients = (): string | undefined => {
     if (found.length === 0) return undefined;
     found = mergeRanges(found);
-    const named = found.slice(0, RANGES_FOR_RECIPIENTS).map((range) => `\`${fileName(source, range.file)}\` ${describeRange(range)}`);
-    const more = found.length > RANGES_FOR_RECIPIENTS ? ` and ${found.length - RANGES_FOR_RECIPIENTS} more ranges` : '';
-    return `${named.join(', ')}${more} changed on the sender's disk since it was shared and will not be sent: ask for it to be shared again`;
+    return changedForRecipients(found, (file) => nameInTorrent(source, file), RANGES_FOR_RECIPIENTS);
   };
   return { onChange, forRecipients };
 }
@@ -87,10 +85,6 @@ export function changedMessage(source: Pick<SharedContent, 'path' | 'name' | 'ki
 }
 
 /** A file's name as recipients see it: its path in the torrent, or the file's name alone. */
-function fileName(source: SharedContent, index: number): string {
-  const file = source.files[index];
-  return file && file.segments.length > 0 ? file.segments.join('/') : source.name;
-}
 
 /** `port-mapped`: our ports and the external ones the router granted for them. */
 export function portMappedEvent(mapped: MappedPorts, ports: { trackerPort: number; peerPort: number }): PortMappedEvent {
