@@ -5,6 +5,13 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { aria2cArgs, LOOPBACK, randomFile, ROOT, runCommand, startShare, stopShare, tempDir } from '../support/helpers.ts';
 
+/**
+ * npx as a user's shell runs it. Run through `npx -p node@24` (as .ci/run does on an older Node), the
+ * tests inherit `npm_config_package=node@24`, and an inner `npx ./share-file-*.tgz` then runs the
+ * tarball itself as the command with node@24 installed ("Permission denied").
+ */
+const USER_ENV = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'npm_config_package'));
+
 describe('the packed package', { timeout: 180_000 }, () => {
   let work: string;
   let tarball: string;
@@ -50,7 +57,7 @@ describe('the packed package', { timeout: 180_000 }, () => {
   });
 
   it('runs with npx from the tarball, as the README says', async () => {
-    const version = await runCommand('npx', ['--yes', '--offline', `./${path.basename(tarball)}`, '--version'], { cwd: work });
+    const version = await runCommand('npx', ['--yes', '--offline', `./${path.basename(tarball)}`, '--version'], { cwd: work, env: USER_ENV });
     assert.equal(version.code, 0, version.stderr);
     assert.equal(version.stdout.trim(), JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')).version);
   });
@@ -64,7 +71,7 @@ describe('the packed package', { timeout: 180_000 }, () => {
     assert.doesNotMatch(install.stderr, /install-scripts/);
     const pack = await runCommand('npm', ['pack'], { cwd: clone });
     assert.equal(pack.code, 0, pack.stderr);
-    const version = await runCommand('npx', ['--yes', '--offline', `./${path.basename(tarball)}`, '--version'], { cwd: clone });
+    const version = await runCommand('npx', ['--yes', '--offline', `./${path.basename(tarball)}`, '--version'], { cwd: clone, env: USER_ENV });
     assert.equal(version.code, 0, version.stderr);
   });
 
