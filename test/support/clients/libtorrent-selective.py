@@ -8,17 +8,14 @@ import sys
 import time
 
 import libtorrent as lt
+from loopback_session import loopback_session
 
 torrent, save_path, address, mode, which, timeout = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6])
 
-session = lt.session({
-    'listen_interfaces': f'{address}:6881',
-    'enable_dht': False,
-    'enable_lsd': False,
-    'enable_upnp': False,
-    'enable_natpmp': False,
-    'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
-})
+session = loopback_session(
+    listen_interfaces=f'{address}:6881',
+    alert_mask=lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
+)
 info = lt.torrent_info(torrent)
 params = lt.add_torrent_params()
 params.ti = info
