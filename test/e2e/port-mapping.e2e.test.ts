@@ -42,6 +42,14 @@ async function stopStarted(): Promise<void> {
   for (const share of started.splice(0)) if (share.child.exitCode === null && share.child.signalCode === null) await stopShare(share, 'SIGTERM');
 }
 
+/** After a suite: every share it started stopped, then the rogue neighbour, the lab and the files gone. */
+async function tearDown(lab: RouterLab | undefined, dir: string | undefined, rogue?: RogueNeighbour): Promise<void> {
+  await stopStarted();
+  await rogue?.teardown();
+  await lab?.teardown();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+}
+
 function warnings(share: RunningShare): string[] {
   return share.events.filter((event) => event.event === 'warning').map((event) => String(event.message));
 }
@@ -62,12 +70,7 @@ describe('a UPnP router, with a rogue IGD next to it on the LAN', { timeout: 300
     ({ lab, dir, file } = await setUp({ upnp: true, natPmp: false }));
     rogue = await addRogueNeighbour(lab);
   });
-  after(async () => {
-    await stopStarted();
-    await rogue?.teardown();
-    await lab?.teardown();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => tearDown(lab, dir, rogue));
 
   it('maps both ports for an hour; an internet and a LAN recipient both download; SIGINT deletes the mappings', async () => {
     const share = startIn(lab, [file, '--firewall', 'none'], dir);
@@ -177,11 +180,7 @@ describe('a router that speaks NAT-PMP only', { timeout: 300_000 }, () => {
   let dir: string;
   let file: string;
   before(async () => ({ lab, dir, file } = await setUp({ upnp: false, natPmp: true })));
-  after(async () => {
-    await stopStarted();
-    await lab?.teardown();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => tearDown(lab, dir));
 
   it('auto maps over NAT-PMP; the internet recipient downloads; the mappings go at exit', async () => {
     const share = startIn(lab, [file, '--firewall', 'none'], dir);
@@ -215,12 +214,7 @@ describe('no router mapping, and a rogue IGD on the LAN', { timeout: 120_000 }, 
     ({ lab, dir, file } = await setUp({ upnp: false, natPmp: false }));
     rogue = await addRogueNeighbour(lab);
   });
-  after(async () => {
-    await stopStarted();
-    await rogue?.teardown();
-    await lab?.teardown();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => tearDown(lab, dir, rogue));
 
   it('auto warns that no router answered, naming the neighbour it did not ask; the URLs carry the LAN address', async () => {
     const share = startIn(lab, [file, '--firewall', 'none'], dir);
